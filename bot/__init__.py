@@ -1,0 +1,1 @@
+"""The imperative shell of digestbot: configuration, Redis, HTTP, Telegram, delivery."""

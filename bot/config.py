@@ -1,0 +1,349 @@
+"""Configuration: one TOML file, secrets from the environment only.
+
+Every key and its default is documented in ``config.example.toml``; the
+defaults below are the single source of truth for those values. Loading never
+raises anything but :class:`ConfigError`, whose message names the file, the
+key and the problem in one line.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from bot.errors import ConfigError
+
+FULL_TEXT_MODES = ("auto", "always", "never")
+FORMATS = ("text", "telegram", "markdown", "json")
+SINK_TYPES = ("console",)
+LANGUAGES = ("de", "en")
+ENV_PREFIX = "DIGESTBOT_"
+
+
+@dataclass(frozen=True, slots=True)
+class RedisConfig:
+    url: str = ""
+    prefix: str = "digestbot"
+    embedded_port: int = 0
+    connect_timeout: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class PollerConfig:
+    interval: int = 600
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    max_body_bytes: int = 5 * 1024 * 1024
+    max_redirects: int = 5
+    max_failures: int = 10
+    concurrency: int = 20
+    per_host_concurrency: int = 2
+    backoff_base: float = 60.0
+    backoff_max: float = 6 * 3600.0
+    user_agent: str = "digestbot/0.1 (news digest bot; +https://example.invalid/digestbot)"
+    page_max_bytes: int = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class DedupConfig:
+    ttl_days: int = 30
+    near_threshold: float = 0.5
+    shards: int = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class DigestConfig:
+    language: str = "en"
+    max_facts: int = 8
+    lead_sentences: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramConfig:
+    base_url: str = ""
+    owners: tuple[int, ...] = ()
+    token: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedConfig:
+    url: str
+    name: str = ""
+    interval: int | None = None
+    full_text: str = "auto"
+    language: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SinkConfig:
+    type: str = "console"
+    format: str = "text"
+    language: str = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: str = "<defaults>"
+    data_dir: Path = Path("data")
+    redis: RedisConfig = field(default_factory=RedisConfig)
+    poller: PollerConfig = field(default_factory=PollerConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    feeds: tuple[FeedConfig, ...] = ()
+    sinks: tuple[SinkConfig, ...] = (SinkConfig(),)
+
+
+T = TypeVar("T")
+
+
+class _Reader:
+    """Reads typed values out of one TOML table, naming the key on error."""
+
+    def __init__(self, path: str, table: Mapping[str, Any], prefix: str) -> None:
+        self.path = path
+        self.table = table
+        self.prefix = prefix
+        self.seen: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def fail(self, name: str, problem: str) -> ConfigError:
+        return ConfigError(self.path, self.key(name), problem)
+
+    def get(self, name: str, default: T, check: Callable[[Any], T | None], what: str) -> T:
+        self.seen.add(name)
+        if name not in self.table:
+            return default
+        raw = self.table[name]
+        value = check(raw)
+        if value is None:
+            raise self.fail(name, f"expected {what}, got {raw!r}")
+        return value
+
+    def integer(self, name: str, default: int, low: int = 0) -> int:
+        def check(v: Any) -> int | None:
+            return v if isinstance(v, int) and not isinstance(v, bool) and v >= low else None
+
+        return self.get(name, default, check, f"an integer >= {low}")
+
+    def number(self, name: str, default: float, low: float = 0.0, high: float | None = None) -> float:
+        def check(v: Any) -> float | None:
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                return None
+            if v < low or (high is not None and v > high):
+                return None
+            return float(v)
+
+        bounds = f"between {low} and {high}" if high is not None else f">= {low}"
+        return self.get(name, default, check, f"a number {bounds}")
+
+    def string(self, name: str, default: str, choices: tuple[str, ...] | None = None) -> str:
+        def check(v: Any) -> str | None:
+            if not isinstance(v, str):
+                return None
+            return v if choices is None or v in choices else None
+
+        what = "one of " + ", ".join(repr(c) for c in choices) if choices else "a string"
+        return self.get(name, default, check, what)
+
+    def done(self) -> None:
+        extra = sorted(set(self.table) - self.seen)
+        if extra:
+            raise self.fail(extra[0], "unknown key (see config.example.toml)")
+
+
+def _table(path: str, data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(path, name, f"expected a table [{name}], got {type(value).__name__}")
+    return value
+
+
+def _redis(path: str, data: Mapping[str, Any], env: Mapping[str, str]) -> RedisConfig:
+    r = _Reader(path, _table(path, data, "redis"), "redis.")
+    d = RedisConfig()
+    url = r.string("url", d.url)
+    prefix = r.string("prefix", d.prefix)
+    port = r.integer("embedded_port", d.embedded_port)
+    timeout = r.number("connect_timeout", d.connect_timeout, 0.1, 120)
+    r.done()
+    url = env.get(ENV_PREFIX + "REDIS_URL", url).strip()
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(path, "redis.url", "must start with redis://, rediss:// or unix://")
+    if not prefix or any(c in prefix for c in " {}"):
+        raise ConfigError(path, "redis.prefix", "must be non-empty without spaces or braces")
+    return RedisConfig(url=url, prefix=prefix, embedded_port=port, connect_timeout=timeout)
+
+
+def _poller(path: str, data: Mapping[str, Any]) -> PollerConfig:
+    r = _Reader(path, _table(path, data, "poller"), "poller.")
+    d = PollerConfig()
+    cfg = PollerConfig(
+        interval=r.integer("interval", d.interval, 1),
+        connect_timeout=r.number("connect_timeout", d.connect_timeout, 0.1, 300),
+        read_timeout=r.number("read_timeout", d.read_timeout, 0.1, 600),
+        max_body_bytes=r.integer("max_body_bytes", d.max_body_bytes, 1024),
+        max_redirects=r.integer("max_redirects", d.max_redirects, 0),
+        max_failures=r.integer("max_failures", d.max_failures, 1),
+        concurrency=r.integer("concurrency", d.concurrency, 1),
+        per_host_concurrency=r.integer("per_host_concurrency", d.per_host_concurrency, 1),
+        backoff_base=r.number("backoff_base", d.backoff_base, 0.0),
+        backoff_max=r.number("backoff_max", d.backoff_max, 0.0),
+        user_agent=r.string("user_agent", d.user_agent),
+        page_max_bytes=r.integer("page_max_bytes", d.page_max_bytes, 1024),
+    )
+    r.done()
+    return cfg
+
+
+def _dedup(path: str, data: Mapping[str, Any]) -> DedupConfig:
+    r = _Reader(path, _table(path, data, "dedup"), "dedup.")
+    d = DedupConfig()
+    cfg = DedupConfig(
+        ttl_days=r.integer("ttl_days", d.ttl_days, 1),
+        near_threshold=r.number("near_threshold", d.near_threshold, 0.05, 1.0),
+        shards=r.integer("shards", d.shards, 1),
+    )
+    r.done()
+    return cfg
+
+
+def _digest(path: str, data: Mapping[str, Any]) -> DigestConfig:
+    r = _Reader(path, _table(path, data, "digest"), "digest.")
+    d = DigestConfig()
+    cfg = DigestConfig(
+        language=r.string("language", d.language, LANGUAGES),
+        max_facts=r.integer("max_facts", d.max_facts, 1),
+        lead_sentences=r.integer("lead_sentences", d.lead_sentences, 1),
+    )
+    r.done()
+    return cfg
+
+
+def _telegram(path: str, data: Mapping[str, Any], env: Mapping[str, str]) -> TelegramConfig:
+    table = _table(path, data, "telegram")
+    if "token" in table:
+        raise ConfigError(
+            path, "telegram.token", "secrets never go in files: set DIGESTBOT_TELEGRAM_TOKEN"
+        )
+    r = _Reader(path, table, "telegram.")
+    base_url = r.string("base_url", "")
+    owners = r.get(
+        "owners",
+        (),
+        lambda v: tuple(v)
+        if isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool) for x in v)
+        else None,
+        "a list of Telegram user ids (integers)",
+    )
+    r.done()
+    return TelegramConfig(
+        base_url=base_url, owners=owners, token=env.get(ENV_PREFIX + "TELEGRAM_TOKEN", "")
+    )
+
+
+def _feeds(path: str, data: Mapping[str, Any], base: Path) -> tuple[FeedConfig, ...]:
+    raw = data.get("feeds", [])
+    if not isinstance(raw, list):
+        raise ConfigError(path, "feeds", "expected an array of tables [[feeds]]")
+    feeds: list[FeedConfig] = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise ConfigError(path, f"feeds[{i}]", "expected a table")
+        r = _Reader(path, item, f"feeds[{i}].")
+        url = r.string("url", "")
+        if not url:
+            raise r.fail("url", "missing: every feed needs a url (http(s):// or a local path)")
+        if "://" not in url:
+            # Local paths are relative to the config file, so a config works from any cwd.
+            url = str((base / url).resolve())
+        elif not url.startswith(("http://", "https://", "file://")):
+            raise r.fail("url", "must be http://, https://, file:// or a local path")
+        interval = r.integer("interval", 0, 0) or None
+        feeds.append(
+            FeedConfig(
+                url=url,
+                name=r.string("name", ""),
+                interval=interval,
+                full_text=r.string("full_text", "auto", FULL_TEXT_MODES),
+                language=r.string("language", ""),
+            )
+        )
+        r.done()
+    return tuple(feeds)
+
+
+def _sinks(path: str, data: Mapping[str, Any]) -> tuple[SinkConfig, ...]:
+    raw = data.get("sinks")
+    if raw is None:
+        return (SinkConfig(),)
+    if not isinstance(raw, list):
+        raise ConfigError(path, "sinks", "expected an array of tables [[sinks]]")
+    sinks = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise ConfigError(path, f"sinks[{i}]", "expected a table")
+        r = _Reader(path, item, f"sinks[{i}].")
+        sinks.append(
+            SinkConfig(
+                type=r.string("type", "console", SINK_TYPES),
+                format=r.string("format", "text", FORMATS),
+                language=r.string("language", "en", LANGUAGES),
+            )
+        )
+        r.done()
+    return tuple(sinks)
+
+
+TOP_LEVEL = {"data_dir", "redis", "poller", "dedup", "digest", "telegram", "feeds", "sinks"}
+
+
+def parse_config(
+    data: Mapping[str, Any], *, path: str, base: Path, env: Mapping[str, str]
+) -> Config:
+    """Validate an already-decoded TOML document into a :class:`Config`."""
+    for key in data:
+        if key not in TOP_LEVEL:
+            raise ConfigError(path, key, "unknown key (see config.example.toml)")
+    data_dir = data.get("data_dir", "data")
+    if not isinstance(data_dir, str) or not data_dir:
+        raise ConfigError(path, "data_dir", f"expected a directory path, got {data_dir!r}")
+    data_path = Path(env.get(ENV_PREFIX + "DATA_DIR", data_dir))
+    if not data_path.is_absolute():
+        data_path = base / data_path
+    return Config(
+        path=path,
+        data_dir=data_path,
+        redis=_redis(path, data, env),
+        poller=_poller(path, data),
+        dedup=_dedup(path, data),
+        digest=_digest(path, data),
+        telegram=_telegram(path, data, env),
+        feeds=_feeds(path, data, base),
+        sinks=_sinks(path, data),
+    )
+
+
+def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -> Config:
+    """Load the TOML file at ``path`` (or defaults when None) into a :class:`Config`."""
+    env = os.environ if env is None else env
+    if path is None:
+        return parse_config({}, path="<defaults>", base=Path.cwd(), env=env)
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError(str(p), "", f"cannot read: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(str(p), "", "not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(p), "", f"invalid TOML: {exc}") from None
+    return parse_config(data, path=str(p), base=p.resolve().parent, env=env)

@@ -1,0 +1,34 @@
+"""The one error hierarchy of the shell. The CLI maps each class to an exit status."""
+
+
+class BotError(Exception):
+    """Base class of every error raised by ``bot``."""
+
+    exit_code = 1
+
+
+class ConfigError(BotError):
+    """The configuration file or a value in it is unusable (exit status 2)."""
+
+    exit_code = 2
+
+    def __init__(self, path: str, key: str, problem: str) -> None:
+        self.path = path
+        self.key = key
+        self.problem = problem
+        where = f"{path}: {key}: " if key else f"{path}: "
+        super().__init__(where + problem)
+
+
+class StoreUnavailable(BotError):
+    """Redis cannot be reached or the embedded server cannot start."""
+
+
+class FetchError(BotError):
+    """One feed or page could not be fetched; other feeds are unaffected."""
+
+
+class InputError(BotError):
+    """A file given on the command line cannot be read as articles."""
+
+    exit_code = 2

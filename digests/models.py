@@ -38,24 +38,34 @@ class DedupDecision:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceRef:
+    """Where a fact or an article came from: outlet name and link."""
+
+    name: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
 class FactOut:
     """A fact as it leaves the pipeline (replay contract and renderers)."""
 
     type: str
     text: str
     sentence: str
+    sources: tuple[SourceRef, ...] = ()
+    importance: float = 0.0
 
 
 @dataclass(slots=True)
 class DigestEntry:
-    """One article's (or story update's) contribution to a digest."""
+    """One story update as a reader sees it: headline, marker, new facts, sources."""
 
-    article_id: str
+    story_id: str
     title: str
-    source: str
-    url: str
-    status: str
-    story_id: str | None
+    status: str  # "new_story" | "update"
     language: str
     facts: list[FactOut] = field(default_factory=list)
-    also_reported_by: list[str] = field(default_factory=list)
+    sources: list[SourceRef] = field(default_factory=list)
+    also_reported_by: list[SourceRef] = field(default_factory=list)
+    article_count: int = 1
+    omitted_facts: int = 0

@@ -1,0 +1,251 @@
+"""The ``digestbot`` command: wiring only; the work happens in the modules it calls."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import redis.asyncio as aioredis
+
+from bot.config import FORMATS, Config, FeedConfig, RedisConfig, load_config
+from bot.dedup_store import DedupSettings, DedupStore
+from bot.errors import BotError, InputError
+from bot.feed_state import FeedStateStore
+from bot.keys import Keys
+from bot.pipeline import Pipeline
+from bot.poller import Poller
+from bot.redis_conn import open_redis
+from bot.runner import Runner
+from bot.sinks import ConsoleSink, Sink
+from bot.sources import load_path
+from digests.models import Article
+from digests.render import TELEGRAM_LIMIT, render_messages
+
+log = logging.getLogger("digestbot")
+CONFIG_ENV = "DIGESTBOT_CONFIG"
+
+
+def _config_path(arg: str | None) -> str | None:
+    if arg:
+        return arg
+    if os.environ.get(CONFIG_ENV):
+        return os.environ[CONFIG_ENV]
+    return "config.toml" if Path("config.toml").exists() else None
+
+
+def _dedup_settings(cfg: Config) -> DedupSettings:
+    return DedupSettings(
+        ttl_days=cfg.dedup.ttl_days, shards=cfg.dedup.shards, near_threshold=cfg.dedup.near_threshold
+    )
+
+
+@contextlib.asynccontextmanager
+async def _store(cfg: Config, fresh: bool = False) -> AsyncIterator[aioredis.Redis]:
+    """The configured store, or throwaway state that leaves the configured store untouched."""
+    if not fresh:
+        async with open_redis(cfg.redis, cfg.data_dir) as client:
+            yield client
+        return
+    with tempfile.TemporaryDirectory(prefix="digestbot-fresh-") as tmp:
+        async with open_redis(RedisConfig(), Path(tmp)) as client:
+            yield client
+
+
+def _all_feeds(cfg: Config, added: dict[bytes, bytes]) -> list[FeedConfig]:
+    feeds = list(cfg.feeds)
+    known = {f.url for f in feeds}
+    for url, raw in sorted(added.items()):
+        if url.decode() in known:
+            continue
+        data = json.loads(raw)
+        feeds.append(FeedConfig(url=url.decode(), name=data.get("name", "")))
+    return feeds
+
+
+def _sinks(cfg: Config) -> list[Sink]:
+    return [ConsoleSink(s.format, s.language) for s in cfg.sinks]
+
+
+async def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
+    async with _store(cfg) as client:
+        keys = Keys(cfg.redis.prefix)
+        feeds = _all_feeds(cfg, await client.hgetall(keys.feeds_added()))  # type: ignore[misc]
+        if not feeds:
+            print(f"{cfg.path}: no feeds configured (add [[feeds]] or `digestbot feeds add`)",
+                  file=sys.stderr)
+            return 2
+        dedup = DedupStore(client, keys, _dedup_settings(cfg))
+        pipeline = Pipeline(dedup, cfg.digest)
+        async with Poller(cfg.poller, FeedStateStore(client, keys)) as poller:
+            runner = Runner(cfg, poller, pipeline, _sinks(cfg))
+            if args.once:
+                report = await runner.cycle(feeds, force=True)
+                for name, error in report.feed_errors.items():
+                    print(f"feed {name}: {error}", file=sys.stderr)
+                print(
+                    f"{len(feeds)} feeds, {report.articles} articles: "
+                    f"{report.count('new_story')} new stories, {report.count('update')} updates, "
+                    f"{report.count('duplicate')} duplicates, {len(report.feed_errors)} feed errors",
+                    file=sys.stderr,
+                )
+                return 0
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await runner.run_forever(feeds, stop)
+            return 0
+
+
+def _progress(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    if done == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def _load_inputs(paths: Sequence[str], now: datetime) -> list[Article]:
+    articles: list[Article] = []
+    for raw in paths:
+        loaded = load_path(Path(raw), now=now)
+        for problem in loaded.errors:
+            print(f"warning: {problem}", file=sys.stderr)
+        articles.extend(loaded.articles)
+    return articles
+
+
+async def cmd_replay(cfg: Config, args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    articles = _load_inputs(args.paths, now)
+    language = args.language or cfg.digest.language
+    show_progress = sys.stderr.isatty() and len(articles) >= 50
+    async with _store(cfg, fresh=args.fresh) as client:
+        keys = Keys(cfg.redis.prefix)
+        pipeline = Pipeline(DedupStore(client, keys, _dedup_settings(cfg)), cfg.digest)
+        out = sys.stdout
+        for i, article in enumerate(articles, 1):
+            outcome = await pipeline.process(article, now)
+            if args.format == "json":
+                record = outcome.replay_record(explain=args.explain)
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            else:
+                if outcome.entry is not None:
+                    limit = TELEGRAM_LIMIT if args.format == "telegram" else 100_000
+                    for message in render_messages([outcome.entry], args.format, language, limit):
+                        out.write(message + "\n\n")
+                if args.explain:
+                    out.write(json.dumps(outcome.explain, ensure_ascii=False, indent=1) + "\n\n")
+            if show_progress:
+                _progress(i, len(articles))
+        out.flush()
+    return 0
+
+
+def cmd_check_config(cfg: Config, args: argparse.Namespace) -> int:
+    print(f"{cfg.path}: ok ({len(cfg.feeds)} feeds, {len(cfg.sinks)} sinks, "
+          f"redis: {'embedded in ' + str(cfg.data_dir) if not cfg.redis.url else 'by URL'})")
+    return 0
+
+
+async def cmd_feeds(cfg: Config, args: argparse.Namespace) -> int:
+    async with _store(cfg) as client:
+        keys = Keys(cfg.redis.prefix)
+        states = FeedStateStore(client, keys)
+        if args.feeds_command == "add":
+            url = args.url
+            if "://" not in url:
+                url = str(Path(url).resolve())
+            elif not url.startswith(("http://", "https://", "file://")):
+                raise InputError(f"{args.url}: feeds must be http(s):// URLs or local paths")
+            await client.hset(keys.feeds_added(), url, json.dumps({"name": args.name or ""}))  # type: ignore[misc]
+            print(f"added {url}")
+            return 0
+        if args.feeds_command == "remove":
+            removed = await client.hdel(keys.feeds_added(), args.url)  # type: ignore[misc]
+            if not removed:
+                configured = any(f.url == args.url for f in cfg.feeds)
+                hint = " (it is in the config file: remove it there)" if configured else ""
+                print(f"{args.url}: not an added feed{hint}", file=sys.stderr)
+                return 1
+            print(f"removed {args.url}")
+            return 0
+        feeds = _all_feeds(cfg, await client.hgetall(keys.feeds_added()))  # type: ignore[misc]
+        for feed in feeds:
+            state = await states.get(feed.url)
+            status = f"deactivated: {state.deactivated}" if state.deactivated else (
+                f"failing ({state.failures}): {state.last_error}" if state.failures else "ok"
+            )
+            print(f"{feed.name or '-'}\t{feed.url}\t{status}")
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="digestbot",
+        description="Poll news feeds, drop repeats, and post digests of only the new facts.",
+    )
+    parser.add_argument("-c", "--config", help=f"TOML config file (default: ${CONFIG_ENV} or "
+                        "./config.toml when present, else built-in defaults)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="poll the configured feeds and deliver digests")
+    run.add_argument("--once", action="store_true", help="one cycle over all feeds, then exit")
+
+    replay = sub.add_parser("replay", help="feed articles from files through the pipeline")
+    replay.add_argument("paths", nargs="+", metavar="PATH", help="JSONL, feed files or folders")
+    replay.add_argument("--format", choices=[f for f in FORMATS], default="json")
+    replay.add_argument("--fresh", action="store_true",
+                        help="throwaway state; the configured store is left untouched")
+    replay.add_argument("--explain", action="store_true", help="say why for every decision")
+    replay.add_argument("--language", choices=["de", "en"], help="label language")
+
+    sub.add_parser("check-config", help="validate the configuration file and exit")
+
+    feeds = sub.add_parser("feeds", help="list, add or remove feeds")
+    feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
+    feeds_sub.add_parser("list", help="list feeds and their health")
+    add = feeds_sub.add_parser("add", help="add a feed at run time")
+    add.add_argument("url")
+    add.add_argument("--name", default="")
+    remove = feeds_sub.add_parser("remove", help="remove a feed added at run time")
+    remove.add_argument("url")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        cfg = load_config(_config_path(args.config))
+        if args.command == "check-config":
+            return cmd_check_config(cfg, args)
+        if args.command == "run":
+            return asyncio.run(cmd_run(cfg, args))
+        if args.command == "replay":
+            return asyncio.run(cmd_replay(cfg, args))
+        return asyncio.run(cmd_feeds(cfg, args))
+    except BotError as exc:
+        print(f"digestbot: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+
+

@@ -1,0 +1,124 @@
+"""The main job: poll the feeds, run new articles through the pipeline, deliver digests."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from bot.config import Config, FeedConfig
+from bot.pipeline import Pipeline
+from bot.poller import FetchResult, Poller
+from bot.sinks import Sink
+from bot.sources import articles_from_bytes
+from digests.digest import Outcome
+from digests.html_text import extract_main_text
+from digests.models import Article
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class CycleReport:
+    """What one polling cycle did, per feed and in total."""
+
+    fetched: int = 0
+    not_modified: int = 0
+    feed_errors: dict[str, str] = field(default_factory=dict)
+    articles: int = 0
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Runner:
+    """Wires the poller, the pipeline and the sinks for ``digestbot run``."""
+
+    def __init__(
+        self,
+        cfg: Config,
+        poller: Poller,
+        pipeline: Pipeline,
+        sinks: Sequence[Sink],
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.cfg = cfg
+        self.poller = poller
+        self.pipeline = pipeline
+        self.sinks = sinks
+        self.clock = clock
+
+    async def _full_text(self, feed: FeedConfig, article: Article) -> Article:
+        wanted = feed.full_text == "always" or (feed.full_text == "auto" and article.teaser_only)
+        if not wanted or not article.url.startswith(("http://", "https://")):
+            return article
+        page = await self.poller.fetch_page(article.url)
+        text = extract_main_text(page, article.url) if page else None
+        if text and len(text) > len(article.text):
+            return replace(article, text=text, teaser_only=False)
+        return article
+
+    def _articles(self, feed: FeedConfig, result: FetchResult, now: datetime) -> list[Article]:
+        loaded = articles_from_bytes(
+            result.body,
+            name=result.final_url or feed.url,
+            source=feed.name or feed.url,
+            now=now,
+            content_type=result.content_type or None,
+        )
+        for problem in loaded.errors:
+            log.warning("feed %s: %s", feed.name or feed.url, problem)
+        if feed.language:
+            return [replace(a, language=feed.language) for a in loaded.articles]
+        return loaded.articles
+
+    async def cycle(self, feeds: Sequence[FeedConfig], *, force: bool = False) -> CycleReport:
+        report = CycleReport()
+        results = await self.poller.poll(feeds, force=force)
+        now = self.clock()
+        batches: list[tuple[FeedConfig, list[Article]]] = []
+        for feed, result in zip(feeds, results, strict=True):
+            if result.status == "ok":
+                report.fetched += 1
+                articles = self._articles(feed, result, now)
+                articles.sort(key=lambda a: a.published)
+                batches.append((feed, articles))
+            elif result.status == "not_modified":
+                report.not_modified += 1
+            elif result.status in ("error", "deactivated"):
+                report.feed_errors[feed.name or feed.url] = result.error or result.status
+        # Oldest first across feeds, so a story starts with its first report.
+        ordered = sorted(
+            ((feed, a) for feed, arts in batches for a in arts), key=lambda fa: fa[1].published
+        )
+        for feed, article in ordered:
+            article = await self._full_text(feed, article)
+            report.articles += 1
+            report.outcomes.append(await self.pipeline.process(article, now))
+        entries = [o.entry for o in report.outcomes if o.entry is not None]
+        for sink in self.sinks:
+            await sink.deliver(entries)
+        return report
+
+    async def run_forever(self, feeds: Sequence[FeedConfig], stop: asyncio.Event) -> None:
+        """Cycle until ``stop`` is set; each feed is fetched only when it is due."""
+        while not stop.is_set():
+            report = await self.cycle(feeds)
+            log.info(
+                "cycle: %d fetched, %d not modified, %d errors, %d articles",
+                report.fetched, report.not_modified, len(report.feed_errors), report.articles,
+            )
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=min(60.0, self.cfg.poller.interval))
+            except TimeoutError:
+                pass
+
+
+__all__ = ["CycleReport", "Runner"]

@@ -1,0 +1,138 @@
+"""Rendering digest entries with Jinja2 and splitting them to a platform's limits.
+
+Templates live in the ``templates/`` folder of the checkout, installed as the
+``digestbot_templates`` package, so a wheel finds them as well as a checkout.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import re
+from collections.abc import Callable, Sequence
+from functools import cache
+
+import jinja2
+
+from digests.errors import RenderError
+from digests.labels import FACT_TYPES, labels
+from digests.models import DigestEntry, FactOut
+
+TELEGRAM_LIMIT = 4096
+FORMATS = ("text", "telegram", "markdown")
+_TAG = re.compile(r"<[^>]*>")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
+_TYPE_ORDER = {t: i for i, t in enumerate(FACT_TYPES)}
+
+
+def telegram_length(message: str) -> int:
+    """Length as Telegram counts it: visible text after entity parsing, in UTF-16 units."""
+    visible = html.unescape(_TAG.sub("", message)).strip()
+    return len(visible.encode("utf-16-le")) // 2
+
+
+def plain_length(message: str) -> int:
+    return len(message)
+
+
+def _escape_markdown(value: object) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", str(value))
+
+
+@cache
+def _environment(fmt: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("digestbot_templates", "."),
+        autoescape=fmt == "telegram",
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=False,
+        keep_trailing_newline=False,
+    )
+    env.filters["md"] = _escape_markdown
+    return env
+
+
+def group_facts(facts: Sequence[FactOut], language: str) -> list[tuple[str, list[FactOut]]]:
+    """Facts grouped by type in a fixed, reader-friendly order, each with its label."""
+    names = labels(language)
+    groups: dict[str, list[FactOut]] = {}
+    for fact in facts:
+        groups.setdefault(fact.type, []).append(fact)
+    ordered = sorted(groups, key=lambda t: _TYPE_ORDER.get(t, len(_TYPE_ORDER)))
+    return [(names.get(t, t), groups[t]) for t in ordered]
+
+
+def render_entry(entry: DigestEntry, fmt: str, language: str) -> str:
+    if fmt not in FORMATS:
+        raise RenderError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    template = _environment(fmt).get_template(f"entry.{fmt}.j2")
+    text: str = template.render(
+        e=entry, groups=group_facts(entry.facts, language), L=labels(language)
+    )
+    return text.strip()
+
+
+def _measure(fmt: str) -> Callable[[str], int]:
+    return telegram_length if fmt == "telegram" else plain_length
+
+
+def _shorten(fact: FactOut, keep: int) -> FactOut:
+    text = fact.text if len(fact.text) <= keep else fact.text[: max(1, keep - 1)].rstrip() + "…"
+    return dataclasses.replace(fact, text=text)
+
+
+def split_entry(entry: DigestEntry, fmt: str, language: str, limit: int) -> list[str]:
+    """One or more messages for ``entry``, each within ``limit``, cut between facts."""
+    measure = _measure(fmt)
+    whole = render_entry(entry, fmt, language)
+    if measure(whole) <= limit:
+        return [whole]
+    parts: list[str] = []
+    chunk: list[FactOut] = []
+    chunk_entry = dataclasses.replace(entry, facts=[], also_reported_by=[], omitted_facts=0)
+    for fact in entry.facts:
+        trial = dataclasses.replace(chunk_entry, facts=[*chunk, fact])
+        if measure(render_entry(trial, fmt, language)) <= limit:
+            chunk.append(fact)
+            continue
+        if chunk:
+            parts.append(render_entry(dataclasses.replace(chunk_entry, facts=chunk), fmt, language))
+            chunk_entry = dataclasses.replace(
+                chunk_entry, title=f"{entry.title} ({labels(language)['continued']})"
+            )
+        # A single fact longer than a message is shortened, never cut inside markup.
+        alone = dataclasses.replace(chunk_entry, facts=[fact])
+        overflow = measure(render_entry(alone, fmt, language)) - limit
+        chunk = [_shorten(fact, len(fact.text) - overflow - 1)] if overflow > 0 else [fact]
+    tail = dataclasses.replace(
+        chunk_entry,
+        facts=chunk,
+        also_reported_by=entry.also_reported_by,
+        omitted_facts=entry.omitted_facts,
+    )
+    rendered = render_entry(tail, fmt, language)
+    if measure(rendered) > limit:
+        parts.append(render_entry(dataclasses.replace(tail, also_reported_by=[]), fmt, language))
+    else:
+        parts.append(rendered)
+    return parts
+
+
+def render_messages(
+    entries: Sequence[DigestEntry], fmt: str, language: str, limit: int = TELEGRAM_LIMIT
+) -> list[str]:
+    """Entries packed into as few messages as fit ``limit``; never split inside a fact."""
+    measure = _measure(fmt)
+    messages: list[str] = []
+    current = ""
+    for entry in entries:
+        for part in split_entry(entry, fmt, language, limit):
+            joined = f"{current}\n\n{part}" if current else part
+            if current and measure(joined) > limit:
+                messages.append(current)
+                current = part
+            else:
+                current = joined
+    if current:
+        messages.append(current)
+    return messages

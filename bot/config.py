@@ -19,6 +19,7 @@ from bot.errors import ConfigError
 
 FULL_TEXT_MODES = ("auto", "always", "never")
 FORMATS = ("text", "telegram", "markdown", "json")
+SINK_FORMATS = ("text", "telegram", "markdown")
 SINK_TYPES = ("console",)
 LANGUAGES = ("de", "en")
 ENV_PREFIX = "DIGESTBOT_"
@@ -293,7 +294,7 @@ def _sinks(path: str, data: Mapping[str, Any]) -> tuple[SinkConfig, ...]:
         sinks.append(
             SinkConfig(
                 type=r.string("type", "console", SINK_TYPES),
-                format=r.string("format", "text", FORMATS),
+                format=r.string("format", "text", SINK_FORMATS),
                 language=r.string("language", "en", LANGUAGES),
             )
         )

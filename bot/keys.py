@@ -25,8 +25,11 @@ deactivated.  ``P:{P:feeds}:added`` hash: feed url → JSON of feeds added at ru
 
 Stories and facts (hash tag per story ``{P:s:<id>}``):
 
-``P:{P:s:<id>}:meta`` hash, ``P:{P:s:<id>}:facts`` list of fact JSON, ``P:stories:terms:<term>``
-sorted set (story id → last update), ``P:stories:seq`` counter.
+``P:{P:s:<id>}:meta`` hash (profile JSON, pending "also reported by" notes),
+``P:{P:s:<id>}:facts`` list of fact JSON (the story's fact memory),
+``P:stories:terms:<term>`` sorted set (story id → last update; the inverted index),
+``P:a2s:<article digest>`` string (the story an article joined), ``P:stories:seq`` counter.
+All expire after the story inactivity window.
 """
 
 from __future__ import annotations
@@ -76,6 +79,10 @@ class Keys:
 
     def story_term(self, term: str) -> str:
         return f"{self.prefix}:stories:terms:{term}"
+
+    def article_story(self, article_id: str) -> str:
+        digest = hashlib.blake2b(article_id.encode(), digest_size=8).hexdigest()
+        return f"{self.prefix}:a2s:{digest}"
 
     def story_seq(self) -> str:
         return f"{self.prefix}:stories:seq"

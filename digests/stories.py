@@ -1,0 +1,1179 @@
+"""Online story assignment: does an incoming article report an event we already follow?
+
+A *story* is one event (same actors, same time window, same key terms), not a
+topic. Articles and stories are compared through compact profiles:
+
+- ``terms``: lemmas of content words, weighted by where they occur (title,
+  lead, body) and by how specific they are; stop words, page noise and words
+  every news report uses are removed, German compounds are split so that
+  "Truppenentsendung" also counts as "Truppe" + "Entsendung", and a small
+  German → English map puts common event words of both languages on one axis.
+- ``actors``: language-neutral actor ids from :mod:`digests.facts` when facts
+  are passed in, otherwise proper-noun proxies ("name:kursk").
+- ``numbers``: normalised figures and calendar dates ("14000", "d:04-26", "y:2025").
+
+:func:`score` combines term cosine, actor overlap and number agreement, and
+multiplies by a time factor that is 1 for a fresh story, falls to
+``TIME_FLOOR`` at the window's end and is 0 beyond it. Actor overlap only
+counts in proportion to term overlap, because two different events between the
+same governments share their actors and little else.
+
+Everything here is pure: no clock (``published`` is on the profiles), no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import simplemma
+
+from digests.models import Article
+
+# --- tunables (documented defaults; see ``score``) ---------------------------------------
+
+WINDOW = timedelta(hours=72)
+# Calibrated on invented same-event / same-actors-other-event pairs in German and English
+# (tests/digests/test_stories.py) and on the seed articles: same-event pairs told in
+# different words score 0.35–0.7, other events between the same actors 0.05–0.2.
+DEFAULT_THRESHOLD = 0.3
+# At the very end of the window a perfect match is worth this share of its score.
+TIME_FLOOR = 0.7
+# Below this term cosine the actor and number parts are scaled down proportionally.
+TERM_GATE = 0.15
+W_ACTORS = 0.15
+W_NUMBERS = 0.15
+
+ARTICLE_TERMS = 80
+STORY_TERMS = 60
+STORY_ACTORS = 30
+STORY_NUMBERS = 40
+STORY_SOURCES = 20
+INDEX_LIMIT = 12
+
+TITLE_BOOST = 3.0
+LEAD_BOOST = 1.5
+PROPER_BOOST = 1.6
+GENERIC_FACTOR = 0.35
+COMPOUND_PART = 0.5
+PERSON_TERM = 0.3
+LEAD_CHARS = 400
+BODY_CHARS = 1500
+TAIL_WEIGHT = 0.6
+
+# --- vocabulary ----------------------------------------------------------------------------
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_STOP_DE = _words(
+    """
+    aber alle allem allen aller alles als also am an ander andere anderem anderen anderer
+    anderes anderm andern anders auch auf aus bei beide beiden beider beim bereits bin bis
+    bisher bist bzw da dabei dadurch dafür dagegen daher dahin damals damit danach daneben
+    dann daran darauf daraus darf darin darüber darum darunter das dass dasselbe davon davor
+    dazu dein deine deinem deinen deiner dem demnach den denen denn dennoch der deren derer
+    derselbe des deshalb desselben dessen dich die dies diese dieselbe dieselben diesem
+    diesen dieser dieses dir doch dort du durch eben ebenfalls ebenso ein eine einem einen
+    einer eines einig einige einigem einigen einiger einiges einmal er es etwa etwas euch
+    euer eure falls fast für gab ganz gar gegen gegenüber gewesen gibt habe haben hat hatte
+    hatten hätte hätten her heraus herein hier hin hinter ich ihm ihn ihnen ihr ihre ihrem
+    ihren ihrer ihres im immer in indem infolge ins inzwischen irgend ist ja je jede jedem
+    jeden jeder jedes jedoch jene jenem jenen jener jenes jetzt kann kaum kein keine keinem
+    keinen keiner keines können könnte könnten lassen lässt man manche manchem manchen
+    mancher manches mehr mein meine meinem meinen meiner meist mich mir mit mithilfe möchte
+    muss musste müssen nach nachdem neben nicht nichts noch nun nur ob oder ohne per rund
+    schon sehr sei seien sein seine seinem seinen seiner seines seit seitdem selbst sich sie
+    sind so sogar solch solche solchem solchen solcher solches soll sollen sollte sollten
+    somit sondern sowie sowohl statt trotz um und uns unser unsere unserem unseren unserer
+    unter viel viele vielen vom von vor während war waren warum was weder weil weit weitere
+    weiteren weiterer weiteres welche welchem welchen welcher welches wem wen wenig wenige
+    wenn wer werde werden wessen wie wieder wiederum will wir wird wo wobei wohl wollen
+    wollte worden wurde wurden würde würden zu zum zur zwar zwischen über ueber zudem zufolge sowas
+    hierbei hierzu obwohl ebenfalls gleichzeitig sei seien wäre wären worden geworden sein
+    gehen geben machen kommen stehen liegen lassen bleiben halten sehen heißen zeigen erst
+    ersten erste erstmals zweite dritte neu neue neuen neuer neues groß große großen großer
+    klein kleine gut gute guten mehrere mehreren viele eigen eigene eigenen letzte letzten
+    letzter nächste nächsten bislang derzeit zuvor später heute gestern morgen vorgestern
+    bald nun bereits wegen sowie seitens laut gemäß via
+    """
+)
+_STOP_EN = _words(
+    """
+    a about above after again against all also am among an and another any are aren't around
+    as at be because been before being below between both but by can cannot could couldn't
+    did didn't do does doesn't doing don't down during each either else even ever every few
+    for from further get gets got had has have having he her here hers herself him himself
+    his how however i if in into is isn't it its itself just least less like made make many
+    may me might more most much must my myself neither no nor not now of off often on once
+    one only or other others our ours ourselves out over own per perhaps quite rather same
+    she should since so some such than that the their theirs them themselves then there
+    these they this those though through thus to too under until up upon us very via was
+    wasn't we were weren't what when where whether which while who whom whose why will with
+    within without would yet you your yours yourself first second third new last next later
+    earlier still already today yesterday tomorrow recently meanwhile also amid despite
+    including toward towards across along around behind beyond near onto several whose
+    become became go going come came take took give gave see saw seen know known around says
+    said say
+    """
+)
+# Spelled-out small numbers and units: "two dead" in a quake and in a shooting say nothing
+# about which event it is; figures that do are kept as numbers.
+_NUMBER_WORDS = _words(
+    """
+    eins zwei drei vier fünf sechs sieben acht neun zehn elf zwölf zwanzig dutzend hundert
+    tausend erste zweite dritte vierte fünfte sechste siebte achte neunte zehnte erst zweit
+    dritt viert fünft sechst siebt acht neunt zehnt million millionen milliarde milliarden
+    mio mrd prozent euro dollar pfund
+    one two three four five six seven eight nine ten eleven twelve twenty dozen hundred
+    thousand first second third fourth fifth sixth seventh eighth ninth tenth million
+    billion percent cent euro euros dollar dollars pound pounds
+    """
+)
+# Words nearly every news report uses: reporting verbs, hedges, page furniture. They say
+# nothing about which event is reported.
+_NEWS_DE = _words(
+    """
+    sagen sagte sagten berichten berichtet berichtete berichteten bericht berichte erklären
+    erklärte erklärten erklärung angabe angaben mitteilen mitteilung teilte meldung
+    meldungen melden meldete nachricht nachrichten quelle quellen zitieren zitiert
+    informieren information informationen medien medium zeitung agentur nachrichtenagentur
+    sprechen sprach äußern äußerte betonen betonte betonten hinweisen unterstreichen
+    unterstrich weiterhin zufolge jahr jahre jahren jahres monat monate monaten woche wochen
+    tag tage tagen stunde stunden uhr zeit mal montag dienstag mittwoch donnerstag freitag
+    samstag sonntag januar februar märz april mai juni juli august september oktober
+    november dezember frage fragen thema themen seite seiten fall weise art teil rahmen
+    ebene lage entwicklung entwicklungen zusammenhang hintergrund beispiel ende anfang
+    beginn mittag abend nacht morgen vormittag nachmittag artikel text foto bild bilder
+    video videos copyright newsletter werbung anzeige kommentar kommentare teilen lesen
+    weiterlesen podcast podcasts loader abonnieren cookie cookies datenschutz impressum
+    events veranstaltungen stories story startseite mehr schließen close button
+    """
+)
+_NEWS_EN = _words(
+    """
+    report reported reports reporting tell told statement statements according source
+    sources news agency media newspaper announce announced comment comments note noted add
+    added state stated claim claimed year years month months week weeks day days hour hours
+    time times monday tuesday wednesday thursday friday saturday sunday january february
+    march april may june july august september october november december issue issues matter
+    part way thing things case end beginning morning evening night afternoon article story
+    stories photo image video videos copyright newsletter advertisement advertising
+    sponsored read share subscribe podcast podcasts cookie cookies privacy login sign click
+    related more see button close loading
+    """
+)
+# Topic words: they belong to many different events (every war story has soldiers and a
+# government), so they count, but less than the words that name this event.
+_GENERIC = _words(
+    """
+    krieg konflikt regierung präsident präsidentin land länder staat staaten politik
+    politisch beziehung beziehungen zusammenarbeit unterstützung unterstützen international
+    internationale region welt lage situation partner partnerschaft sicherheit militär
+    militärisch war conflict government president country countries state states politics
+    political relation relations relationship cooperation support international region world
+    situation partner partnership security military official officials leader leaders people
+    """
+)
+_MONTHS = {
+    "januar": 1, "jänner": 1, "january": 1, "jan": 1, "februar": 2, "february": 2, "feb": 2,
+    "märz": 3, "march": 3, "mar": 3, "april": 4, "apr": 4, "mai": 5, "may": 5, "juni": 6,
+    "june": 6, "jun": 6, "juli": 7, "july": 7, "jul": 7, "august": 8, "aug": 8,
+    "september": 9, "sep": 9, "sept": 9, "oktober": 10, "october": 10, "oct": 10, "okt": 10,
+    "november": 11, "nov": 11, "dezember": 12, "december": 12, "dec": 12, "dez": 12,
+}  # fmt: skip
+
+# Common event words, "German forms = English words": a German and an English report of the
+# same event then share their key terms. The first English word is the shared key, the
+# others fold onto it (so "swap" meets "exchange"). Both sides are lemmatised at first use,
+# so the map follows whatever simplemma returns for each language.
+_BILINGUAL = """
+    Truppe Truppen = troop troops
+    Soldat Soldatin Soldaten = soldier
+    Armee Streitkraft Streitkräfte = army forces
+    Angriff angreifen Anschlag Attacke = attack
+    Luftangriff = airstrike
+    Explosion explodieren = explosion explode
+    Rakete Raketen Marschflugkörper = missile rocket
+    Drohne Drohnen = drone
+    Waffe Waffen = weapon
+    Munition = ammunition
+    Waffenstillstand Waffenruhe Feuerpause = ceasefire truce
+    Frieden Friedensgespräch = peace
+    Verhandlung verhandeln = negotiation negotiate
+    Gespräch Gespräche = talk talks
+    Treffen treffen = meeting meet
+    Gipfel Gipfeltreffen = summit
+    Besuch besuchen = visit
+    Telefonat Telefongespräch telefonieren Anruf = call phone
+    bestätigen Bestätigung = confirm confirmation
+    dementieren bestreiten Dementi = deny denial
+    danken Dank bedanken = thank thanks
+    loben Lob = praise
+    kritisieren Kritik = criticise criticize criticism
+    verurteilen = condemn sentence
+    fordern Forderung = demand
+    warnen Warnung = warn warning
+    drohen Drohung = threaten threat
+    Sanktion Sanktionen = sanction
+    Abkommen Vereinbarung vereinbaren = agreement agree deal
+    Vertrag = treaty contract
+    unterzeichnen unterschreiben = sign
+    Wahl wählen = election elect
+    Abstimmung abstimmen = vote ballot
+    Rücktritt zurücktreten = resignation resign
+    Festnahme festnehmen verhaften Verhaftung = arrest
+    Anklage anklagen = indictment indict
+    Urteil = verdict ruling
+    Gericht = court
+    Klage klagen = lawsuit sue
+    Prozess = trial
+    Ermittlung ermitteln Ermittler = investigation investigate investigator
+    Polizei Polizist = police
+    Staatsanwaltschaft Staatsanwalt = prosecutor prosecution
+    Verdächtiger Verdächtige = suspect
+    Mord ermorden = murder
+    Schüsse Schießerei schießen = shooting shoot
+    Messerangriff = stabbing
+    Geisel = hostage
+    Gefangener Gefangene Gefangenen Kriegsgefangener = prisoner
+    Austausch austauschen tauschen Gefangenenaustausch = exchange swap
+    freilassen Freilassung = release free
+    Vermittlung vermitteln = mediation mediate broker
+    Erdbeben Beben = earthquake quake tremor
+    Nachbeben = aftershock
+    Überschwemmung Hochwasser Flut = flood flooding
+    Brand Feuer Waldbrand = fire blaze wildfire
+    Sturm Orkan Unwetter = storm gale
+    Schnee Schneefall = snow snowfall
+    Hitze Hitzewelle = heat heatwave
+    Dürre = drought
+    Unfall Absturz abstürzen = accident crash
+    Einsturz einstürzen = collapse
+    Brücke = bridge
+    Flugzeug = plane aircraft
+    Zugverkehr = train
+    Schiff = ship vessel
+    Tanker = tanker
+    Öl Ölpest = oil
+    Küste = coast coastline
+    Tote Toter tot = dead
+    töten = kill
+    sterben = die
+    Todesopfer Opferzahl = toll death
+    Opfer = victim
+    verletzen verletzt Verletzte Verletzter = injure injured wound
+    vermisst Vermisste = missing
+    Rettung retten Retter = rescue rescuer
+    Feuerwehr = firefighter
+    evakuieren evakuiert Evakuierung = evacuate evacuation
+    Notstand = emergency
+    Schaden beschädigen = damage
+    zerstören Zerstörung = destroy destruction
+    Streik streiken Warnstreik = strike walkout
+    Gewerkschaft = union
+    Lohn Löhne Gehalt = wage salary
+    Beschäftigter Beschäftigte Mitarbeiter Arbeiter = worker employee staff
+    Arbeitsplatz Arbeitsplätze Job = job
+    Stellenabbau Entlassung entlassen = layoff redundancy
+    schließen Schließung = close closure
+    Werk Fabrik Kraftwerk = factory plant
+    Strom Elektrizität = electricity power
+    Energie = energy
+    Unternehmen Firma Konzern = company firm
+    Gewinn = profit
+    Umsatz = revenue sales
+    Verlust = loss
+    Aktie Aktien = share stock
+    Zoll Zölle = tariff duty
+    Zins Zinsen Leitzins = rate interest
+    Inflation = inflation
+    Haushalt = budget
+    Steuer Steuern = tax
+    Gesetz Gesetzentwurf = law bill
+    Kanzler Kanzlerin Bundeskanzler = chancellor
+    Bürgermeister Bürgermeisterin = mayor
+    Gouverneur = governor
+    Parlament = parliament
+    Stadtrat Gemeinderat = council
+    beschließen Beschluss = decide decision approve
+    Gebühr = charge fee
+    Grenze = border
+    Grenzkontrolle Kontrolle kontrollieren = control check
+    Hafen = port harbour
+    Flughafen = airport
+    Flüchtling Geflüchtete = refugee
+    Migration Migrant = migration migrant
+    Entsendung entsenden Einsatz einsetzen = deployment deploy
+    stationieren = station
+    Kampf kämpfen Gefecht = fighting fight battle
+    befreien Befreiung = liberate liberation
+    Rückeroberung zurückerobern = recapture retake
+    erobern Eroberung = capture seize
+    Offensive = offensive
+    Invasion = invasion
+    Hilfe Unterstützung unterstützen Militärhilfe = aid support help
+    Lieferung liefern = delivery deliver supply
+    Atomwaffe Kernwaffe Atomwaffenprogramm = nuclear
+    Krankenhaus Klinik Klinikum = hospital clinic
+    Patient Patientin = patient
+    Arzt Ärztin = doctor
+    Impfstoff Impfung = vaccine vaccination
+    Virus = virus
+    Ausbruch = outbreak
+    Cyberangriff Hackerangriff = cyberattack hack
+    Hacker = hacker
+    Daten = data
+    Lösegeld = ransom
+    Rückruf zurückrufen = recall
+    Produkt = product
+    Kind Kinder = child children
+    Schule = school
+    Kirche = church
+    Haus Häuser = house home
+    Einwohner Bewohner Anwohner = resident
+    Stadt = city town
+    Dorf = village
+    Insel = island
+    Halbinsel = peninsula
+    Krim = crimea
+    Wahlkampf = campaign
+    Koalition = coalition
+    Opposition = opposition
+    Protest protestieren Demonstration = protest demonstration
+    Studie = study
+    Preis Preise = price prize
+    Spiel = match game
+    Sieg siegen gewinnen = win victory
+    Niederlage verlieren = defeat lose
+    Tor Tore = goal
+    Trainer = coach
+    Mannschaft Team = team
+    Meisterschaft = championship
+"""
+
+_WORD = re.compile(r"[^\W\d_](?:[\w'’]*[^\W_])?", re.UNICODE)
+_NUMBER = re.compile(
+    r"(?<![\w.,])\d{1,3}(?:[.,' ]\d{3})+(?:[.,]\d+)?(?![\w])|(?<![\w.,])\d+(?:[.,]\d+)?"
+)
+_DATE_DMY = re.compile(r"\b(\d{1,2})\.?\s+([A-Za-zÄÖÜäöüé]{3,9})\.?(?:\s+(\d{4}))?")
+_DATE_MDY = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4}))?")
+_DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_DATE_NUMERIC = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b")
+_SENTENCE_END = re.compile(r"[.!?…:]['\"”“»«]?\s*$")
+_SENTENCE_BOUNDARY = re.compile(r"(?<=[.!?…])['\"”“»«]?\s+")
+# Prefixes that look like words: "Unterstützung" is not a kind of "Stützung".
+_PARTICLES = _words(
+    """
+    unter über ober vor nach aus ein an ab auf zu mit bei gegen wider durch hinter neben
+    zwischen um ver ent emp miss zer her hin dar vorder hoch
+    """
+)
+_LINKING = ("", "s", "es", "n", "en", "er", "e")
+_SUPPORTED = frozenset(("de", "en"))
+_OPENER = re.compile(r"[.!?:\"“„»(]\s*$")
+_LOCATIVE = frozenset(("in", "im", "nach", "aus", "bei", "at", "to", "from", "near", "into"))
+# Endings stripped before a gazetteer lookup: "Russlands", "Nordkoreas", "Kremls", "Russians".
+_TRANSLIT = (
+    ("tsch", "ch"), ("sch", "sh"), ("kh", "ch"), ("ts", "s"), ("tz", "s"), ("z", "s"),
+    ("w", "v"), ("j", "i"), ("y", "i"), ("ph", "f"), ("ck", "k"),
+)  # fmt: skip
+_DOUBLE = re.compile(r"(.)\1+")
+_ROLES = _words(
+    """
+    präsident präsidentin kanzler kanzlerin bürgermeister bürgermeisterin sprecher sprecherin
+    chef chefin vorsitzende vorsitzender direktor direktorin general richter richterin
+    staatsanwalt staatsanwältin trainer trainerin premier regierungschef regierungschefin
+    staatschef staatschefin landrat landrätin herr frau dr prof machthaber
+    president chancellor mayor spokesman spokeswoman spokesperson chief director judge
+    prosecutor coach governor senator secretary mr mrs ms ceo chairman chairwoman leader
+    """
+)
+_ROLE_SUFFIXES = ("minister", "ministerin", "prasident", "prasidentin", "sprecher", "sprecherin")
+_INFLECTIONS = {"de": ("s", "es", "n", "en", "e", "er", "em"), "en": ("s", "'s")}
+
+
+# --- profiles ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ArticleProfile:
+    """What story assignment needs to know about one article."""
+
+    article_id: str
+    title: str
+    language: str
+    published: datetime
+    terms: dict[str, float]
+    actors: dict[str, float]
+    numbers: frozenset[str]
+
+
+@dataclass(slots=True)
+class StoryProfile:
+    """The running summary of a story: a capped centroid of its articles."""
+
+    id: str
+    title: str
+    language: str
+    first_seen: datetime
+    last_seen: datetime
+    terms: dict[str, float]
+    actors: dict[str, float]
+    numbers: frozenset[str]
+    article_count: int = 1
+    sources: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryScore:
+    """How well an article fits a story, with the parts that explain it."""
+
+    total: float
+    terms: float
+    actors: float
+    numbers: float
+    time: float
+    shared_terms: tuple[str, ...] = ()
+    shared_actors: tuple[str, ...] = ()
+
+    def explain(self) -> str:
+        return (
+            f"total={self.total:.3f} terms={self.terms:.3f} actors={self.actors:.3f} "
+            f"numbers={self.numbers:.3f} time={self.time:.2f} "
+            f"shared={', '.join(self.shared_terms[:8])}"
+        )
+
+
+# --- tokenising ----------------------------------------------------------------------------
+
+
+def _fold(word: str) -> str:
+    """Case- and accent-insensitive key: "Pjöngjang" and "Pjongjang" meet."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _lang(language: str) -> str:
+    code = (language or "").lower()[:2]
+    return code if code in _SUPPORTED else "en"
+
+
+@lru_cache(maxsize=200_000)
+def _lemma(word: str, lang: str) -> str:
+    try:
+        return str(simplemma.lemmatize(word, lang=lang))
+    except (ValueError, KeyError):
+        return word
+
+
+@lru_cache(maxsize=200_000)
+def _known(word: str, lang: str) -> bool:
+    try:
+        return bool(simplemma.is_known(word, lang=lang)) or bool(
+            simplemma.is_known(word.lower(), lang=lang)
+        )
+    except (ValueError, KeyError):
+        return False
+
+
+@lru_cache(maxsize=100_000)
+def _split_compound(word: str) -> tuple[str, str] | None:
+    """Modifier and head of an unknown German compound ("Truppenentsendung"), if both are words.
+
+    The longest known head wins: German compounds are right-headed, and the head says
+    what the thing is, so it is the part most likely to match another article's wording.
+    """
+    lower = word.lower()
+    if len(lower) < 8:
+        return None
+    for cut in range(3, len(lower) - 3):
+        head = lower[cut:]
+        if not _known(head.capitalize(), "de"):
+            continue
+        left = lower[:cut]
+        for link in _LINKING:
+            if link and not left.endswith(link):
+                continue
+            modifier = left[: len(left) - len(link)] if link else left
+            if modifier in _PARTICLES:
+                continue
+            if len(modifier) >= 3 and _known(modifier.capitalize(), "de"):
+                return modifier.capitalize(), head.capitalize()
+    return None
+
+
+@lru_cache(maxsize=1)
+def _bilingual() -> tuple[dict[str, str], dict[str, str]]:
+    """(German key → shared key, English key → shared key)."""
+    de_map: dict[str, str] = {}
+    en_map: dict[str, str] = {}
+    for line in _BILINGUAL.strip().splitlines():
+        german, _, english = line.partition("=")
+        words = english.split()
+        if not words:
+            continue
+        target = _fold(_lemma(words[0], "en"))
+        for word in words:
+            en_map.setdefault(_fold(_lemma(word, "en")), target)
+            en_map.setdefault(_fold(word), target)
+        for word in german.split():
+            de_map.setdefault(_fold(_lemma(word, "de")), target)
+            de_map.setdefault(_fold(word), target)
+    return de_map, en_map
+
+
+_STOP = {
+    "de": frozenset(_fold(w) for w in _STOP_DE | _NEWS_DE | _NUMBER_WORDS),
+    "en": frozenset(_fold(w) for w in _STOP_EN | _NEWS_EN | _NUMBER_WORDS),
+}
+_GENERIC_KEYS = frozenset(_fold(w) for w in _GENERIC)
+_ROLE_KEYS = frozenset(_fold(w) for w in _ROLES)
+
+
+@dataclass(frozen=True, slots=True)
+class _Gazetteer:
+    """Actor names from ``lexicons/actors.json``, keyed for token-sequence matching."""
+
+    # first token key → [(all token keys, actor id, kind)], longest first;
+    # kind: "name" (needs a capital), "acronym" (needs upper case), "stem", "city", "media"
+    entries: dict[str, tuple[tuple[tuple[str, ...], str, str], ...]]
+    first_names: frozenset[str]
+    surname_first: frozenset[str]
+    particles: frozenset[str]
+
+
+def _alias_tokens(alias: str) -> tuple[str, ...]:
+    return tuple(_fold(t) for t in _WORD.findall(alias) for t in t.split("-") if t)
+
+
+@lru_cache(maxsize=1)
+def _gazetteer() -> _Gazetteer:
+    # Read once per process from package data, like the boilerplate lexicon; the core
+    # stays free of run-time I/O.
+    data = json.loads((Path(__file__).with_name("lexicons") / "actors.json").read_text("utf-8"))
+    table: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
+
+    def add(alias: str, actor: str, kind: str) -> None:
+        tokens = _alias_tokens(alias)
+        if tokens:
+            table.setdefault(tokens[0], []).append((tokens, actor, kind))
+
+    for actor, spec in data.get("actors", {}).items():
+        for lang in ("de", "en", "any"):
+            for alias in spec.get(lang, ()):
+                if alias.isupper() or (len(alias) > 1 and alias.replace(".", "").isupper()):
+                    kind = "acronym"
+                elif alias[:1].islower():
+                    kind = "stem"
+                else:
+                    kind = "name"
+                add(alias, actor, kind)
+        for city in spec.get("cities", ()):
+            add(city, actor, "city")
+    for outlet in data.get("media", ()):
+        add(outlet, "", "acronym" if outlet.isupper() else "media")
+    return _Gazetteer(
+        entries={k: tuple(sorted(v, key=lambda e: -len(e[0]))) for k, v in table.items()},
+        first_names=frozenset(_fold(n) for n in data.get("first_names", ())),
+        surname_first=frozenset(_fold(n) for n in data.get("surname_first", ())),
+        particles=frozenset(_fold(n) for n in data.get("name_particles", ())),
+    )
+
+
+@dataclass(slots=True)
+class _Tok:
+    surface: str
+    fold: str
+    keys: tuple[str, ...]  # fold, lemma fold, inflection-stripped folds: for gazetteer lookup
+    capital: bool
+    capital_is_name: bool
+    after_locative: bool
+    joined: bool  # follows a hyphen inside one word
+
+
+def _lookup_keys(surface: str, fold: str, lang: str) -> tuple[str, ...]:
+    keys = [fold]
+    lemma = _fold(_lemma(surface, lang))
+    if lemma != fold:
+        keys.append(lemma)
+    for ending in _INFLECTIONS.get(lang, ()):
+        if fold.endswith(ending) and len(fold) - len(ending) >= 3:
+            keys.append(fold[: -len(ending)])
+    return tuple(keys)
+
+
+def _tokenise(text: str, lang: str) -> list[_Tok]:
+    """Word tokens, hyphenated compounds split, with the context the analysis needs."""
+    out: list[_Tok] = []
+    previous = ""
+    for m in _WORD.finditer(text):
+        word = m.group(0).replace("’", "'")
+        start = m.start()
+        before = text[max(0, start - 3) : start]
+        sentence_start = start == 0 or bool(_OPENER.search(before))
+        locative = previous in _LOCATIVE
+        for n, part in enumerate(word.split("'")[0].split("-")):
+            if not part:
+                continue
+            fold = _fold(part)
+            out.append(
+                _Tok(
+                    surface=part,
+                    fold=fold,
+                    keys=_lookup_keys(part, fold, lang),
+                    capital=part[0].isupper(),
+                    capital_is_name=lang != "de" and not sentence_start,
+                    after_locative=locative,
+                    joined=n > 0,
+                )
+            )
+            sentence_start = False
+            locative = False
+        previous = _fold(word)
+    return out
+
+
+def _match_alias(tokens: list[_Tok], i: int, gaz: _Gazetteer) -> tuple[int, str, str] | None:
+    """(tokens consumed, actor id, kind) of the longest lexicon name starting at ``i``."""
+    first = tokens[i]
+    for key in first.keys:
+        for alias, actor, kind in gaz.entries.get(key, ()):
+            n = len(alias)
+            if i + n > len(tokens):
+                continue
+            window = tokens[i : i + n]
+            if n > 1 and any(alias[j] not in window[j].keys for j in range(1, n)):
+                continue
+            if kind == "acronym" and not all(t.surface.isupper() for t in window):
+                continue
+            if kind in ("name", "city", "media") and not first.capital:
+                continue
+            return n, actor, kind
+    return None
+
+
+def _match_person(
+    tokens: list[_Tok], i: int, gaz: _Gazetteer, lang: str
+) -> tuple[int, str] | None:
+    """(tokens consumed, surname key) for "Given [particles] Surname", an East Asian
+    "Surname Given Given", or a name after a role word ("Präsident Putin") at ``i``."""
+    tok = tokens[i]
+    if not tok.capital:
+        return None
+    if tok.fold in gaz.surname_first:
+        # Given names of East Asian persons are short syllables ("Jong Un", "Son Hui",
+        # "Jong-un"); a longer or lower-case word after the surname is ordinary text.
+        j = i + 1
+        while (
+            j < len(tokens)
+            and j - i <= 2
+            and (tokens[j].capital or tokens[j].joined)
+            and 2 <= len(tokens[j].fold) <= 7
+            and tokens[j].fold not in _STOP[lang]
+            and tokens[j].fold not in gaz.first_names
+        ):
+            j += 1
+        if j > i + 1:
+            return j - i, tok.fold
+    if tok.fold in gaz.first_names:
+        j = i + 1
+        while j < len(tokens) and tokens[j].fold in gaz.particles and not tokens[j].capital:
+            j += 1
+        if j < len(tokens) and tokens[j].capital and tokens[j].fold not in gaz.first_names:
+            return j + 1 - i, tokens[j].fold
+    if i > 0 and _is_role(tokens[i - 1].fold) and not _known(tok.surface, lang):
+        return 1, tok.fold
+    return None
+
+
+def _is_role(fold: str) -> bool:
+    return fold in _ROLE_KEYS or fold.endswith(_ROLE_SUFFIXES)
+
+
+def _name_key(fold: str) -> str:
+    """Spelling-neutral key for names: Selenskyj = Zelensky, Lawrow = Lavrov,
+    Hryzenko = Hrytsenko, Pjöngjang = Pyongyang."""
+    for old, new in _TRANSLIT:
+        fold = fold.replace(old, new)
+    return _DOUBLE.sub(r"\1", fold)
+
+
+def _person_id(surname: str) -> str:
+    return "person:" + _name_key(surname)
+
+
+@lru_cache(maxsize=200_000)
+def _analyse(token: str, lang: str, capital_is_name: bool) -> tuple[tuple[str, float, bool], ...]:
+    """(term key, weight factor, proper noun?) for one surface token; empty for stop words.
+
+    ``capital_is_name``: whether a capital letter here suggests a proper noun (mid-sentence
+    in English); German capitalises every noun, so there only unknown words qualify.
+    """
+    if len(token) < 2:
+        return ()
+    stop = _STOP[lang]
+    low = _fold(token)
+    if low in stop:
+        return ()
+    lemma = _fold(_lemma(token, lang))
+    if len(lemma) < 2 or lemma in stop or lemma.isdigit():
+        return ()
+    shared = _bilingual()[0 if lang == "de" else 1]
+    upper = token[0].isupper()
+    acronym = token.isupper()
+    parts: list[tuple[str, float, bool]] = []
+    proper = False
+    if lang == "de":
+        known = _known(token, "de")
+        # Known compounds are split too ("Grenzkontrollen" should meet "Kontrollen"),
+        # unless the whole word already has a shared key.
+        mapped = lemma in shared or low in shared
+        splittable = upper and not mapped and (not known or len(token) >= 10)
+        split = _split_compound(token) if splittable else None
+        if split:
+            for part in split:
+                pkey = _fold(_lemma(part, "de"))
+                if pkey not in stop:
+                    parts.append((shared.get(pkey, pkey), COMPOUND_PART, False))
+        proper = upper and not known and not split
+    else:
+        proper = upper and (capital_is_name or not _known(low, lang))
+    proper = proper or acronym
+    key = shared.get(lemma) or shared.get(low) or lemma
+    if key == lemma and proper:
+        key = _name_key(key)
+    factor = PROPER_BOOST if proper else 1.0
+    if key in _GENERIC_KEYS or low in _GENERIC_KEYS or lemma in _GENERIC_KEYS:
+        factor *= GENERIC_FACTOR
+    return ((key, factor, proper), *parts)
+
+
+@dataclass(slots=True)
+class _Bag:
+    """Weighted counts gathered over an article's segments."""
+
+    terms: dict[str, float] = field(default_factory=dict)
+    names: dict[str, float] = field(default_factory=dict)  # proper-noun terms
+    actors: dict[str, float] = field(default_factory=dict)
+    surnames: set[str] = field(default_factory=set)  # name keys of persons met in full
+
+
+def _scan(text: str, lang: str, weight: float, bag: _Bag) -> None:
+    gaz = _gazetteer()
+    tokens = _tokenise(text, lang)
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        alias = _match_alias(tokens, i, gaz)
+        if alias:
+            n, actor, kind = alias
+            if kind == "city" and tok.after_locative:
+                # "talks in Moscow" names a place, which belongs to what happened.
+                key = f"@{actor}"
+                bag.terms[key] = bag.terms.get(key, 0.0) + weight
+            elif actor:
+                bag.actors[actor] = bag.actors.get(actor, 0.0) + weight
+            i += n
+            continue
+        person = _match_person(tokens, i, gaz, lang)
+        if person:
+            n, surname = person
+            key = _name_key(_fold(_lemma(tokens[i + n - 1].surface, lang)))
+            if tokens[i].fold in gaz.surname_first:
+                key = _name_key(surname)
+            bag.surnames.add(key)
+            pid = _person_id(key)
+            bag.actors[pid] = bag.actors.get(pid, 0.0) + weight
+            # Persons stay terms too, weakly: another outlet may name them without a
+            # first name, and then they are only a term there.
+            bag.terms[key] = bag.terms.get(key, 0.0) + weight * PERSON_TERM
+            i += n
+            continue
+        for key, factor, proper in _analyse(tok.surface, lang, tok.capital_is_name):
+            bag.terms[key] = bag.terms.get(key, 0.0) + weight * factor
+            if proper:
+                bag.names[key] = bag.names.get(key, 0.0) + weight * factor
+        i += 1
+
+
+def _segments(article: Article) -> list[tuple[str, float]]:
+    """(text, position weight): title, lead, body; later paragraphs weigh less because
+    news puts the event first and background last."""
+    out: list[tuple[str, float]] = []
+    if article.title.strip():
+        out.append((article.title, TITLE_BOOST))
+    seen = 0
+    for raw in (article.text or "").splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if not _SENTENCE_END.search(line) and len(line.split()) <= 6:
+            # Menus, captions and crossheads: some signal, mostly noise.
+            out.append((line, 0.3))
+            continue
+        for sentence in _SENTENCE_BOUNDARY.split(line):
+            if seen < LEAD_CHARS:
+                weight = LEAD_BOOST
+            elif seen < BODY_CHARS:
+                weight = 1.0
+            else:
+                weight = TAIL_WEIGHT
+            out.append((sentence, weight))
+            seen += len(sentence)
+    return out
+
+
+def _collect(article: Article, lang: str) -> _Bag:
+    bag = _Bag()
+    for text, weight in _segments(article):
+        _scan(text, lang, weight, bag)
+    # A surname met alone ("Putin" in the headline, "Wladimir Putin" in the body) is the
+    # person too; German genitive "Putins" included.
+    for key in bag.surnames:
+        pid = _person_id(key)
+        for form in (key, key + "s"):
+            if form in bag.names:
+                bag.actors[pid] = bag.actors.get(pid, 0.0) + bag.names.pop(form)
+                bare = bag.terms.pop(form, 0.0)
+                bag.terms[key] = bag.terms.get(key, 0.0) + bare * PERSON_TERM
+    return bag
+
+
+def _number_key(raw: str) -> str | None:
+    digits = raw.replace(" ", "").replace("'", "")
+    if re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", digits):
+        digits = re.sub(r"[.,]", "", digits)
+    else:
+        digits = digits.replace(",", ".")
+    try:
+        value = float(digits)
+    except ValueError:
+        return None
+    if value.is_integer():
+        ivalue = int(value)
+        if 1900 <= ivalue <= 2100 and "." not in raw and "," not in raw:
+            return f"y:{ivalue}"
+        # Small counts ("two meetings", "3 people") recur in unrelated reports.
+        if ivalue <= 12:
+            return None
+        return str(ivalue)
+    return f"{value:g}"
+
+
+def extract_numbers(text: str) -> frozenset[str]:
+    """Figures, years and calendar dates, normalised across German and English notation."""
+    found: set[str] = set()
+    spans: list[tuple[int, int]] = []
+    for m in _DATE_ISO.finditer(text):
+        found.add(f"d:{m.group(2)}-{m.group(3)}")
+        found.add(f"y:{m.group(1)}")
+        spans.append(m.span())
+    for m in _DATE_NUMERIC.finditer(text):
+        day, month = int(m.group(1)), int(m.group(2))
+        if 1 <= day <= 31 and 1 <= month <= 12:
+            found.add(f"d:{month:02d}-{day:02d}")
+            found.add(f"y:{m.group(3)}")
+            spans.append(m.span())
+    for pattern, day_group, month_group in ((_DATE_DMY, 1, 2), (_DATE_MDY, 2, 1)):
+        for m in pattern.finditer(text):
+            month_no = _MONTHS.get(m.group(month_group).lower())
+            day = int(m.group(day_group))
+            if month_no and 1 <= day <= 31:
+                found.add(f"d:{month_no:02d}-{day:02d}")
+                if m.group(3):
+                    found.add(f"y:{m.group(3)}")
+                spans.append(m.span())
+    for m in _NUMBER.finditer(text):
+        if any(a <= m.start() < b for a, b in spans):
+            continue
+        key = _number_key(m.group(0))
+        if key:
+            found.add(key)
+    return frozenset(found)
+
+
+def _normalise(vector: Mapping[str, float], cap: int) -> dict[str, float]:
+    top = sorted(vector.items(), key=lambda kv: (-kv[1], kv[0]))[:cap]
+    norm = math.sqrt(sum(v * v for _, v in top)) or 1.0
+    return {k: round(v / norm, 4) for k, v in top if v > 0}
+
+
+def _fact_actor_weights(facts: Sequence[Any]) -> dict[str, float]:
+    counts: dict[str, float] = {}
+    for fact in facts:
+        for actor in getattr(fact, "actors", ()) or ():
+            counts[str(actor)] = counts.get(str(actor), 0.0) + 1.0
+    return counts
+
+
+def article_profile(article: Article, facts: Sequence[Any] | None = None) -> ArticleProfile:
+    """Weighted key terms, actors and numbers of ``article``.
+
+    Actors come from the actor lexicon (countries, capitals used as metonyms,
+    institutions, named persons) and are kept out of the terms, so that two reports
+    about the same governments do not look alike for that alone. ``facts`` (from
+    :mod:`digests.facts`) add their actor ids and figures, and their lemmas add weight
+    to the terms they contain.
+    """
+    lang = _lang(article.language)
+    bag = _collect(article, lang)
+    terms = {k: _sublinear(v) for k, v in bag.terms.items()}
+    actors = {k: _sublinear(v) for k, v in bag.actors.items()}
+    numbers = set(extract_numbers(f"{article.title}\n{article.text}"))
+    if facts:
+        fact_terms = {_fold(str(t)) for f in facts for t in (getattr(f, "terms", ()) or ())}
+        for key in terms:
+            if key in fact_terms:
+                terms[key] *= 1.2
+        for actor, count in _fact_actor_weights(facts).items():
+            actors[actor] = max(actors.get(actor, 0.0), _sublinear(count))
+        for fact in facts:
+            for num in getattr(fact, "numbers", ()) or ():
+                number = _number_key(str(num))
+                if number:
+                    numbers.add(number)
+    declared = (article.language or "").lower()[:2]
+    return ArticleProfile(
+        article_id=article.id,
+        title=article.title.strip(),
+        language=declared or lang,
+        published=article.published,
+        terms=_normalise(terms, ARTICLE_TERMS),
+        actors=_normalise(actors, STORY_ACTORS),
+        numbers=frozenset(numbers),
+    )
+
+
+def _sublinear(value: float) -> float:
+    # The tenth mention of a word adds less than the second.
+    return 1.0 + math.log(value) if value >= 1.0 else value
+
+
+# --- scoring -------------------------------------------------------------------------------
+
+
+def _cosine(a: Mapping[str, float], b: Mapping[str, float]) -> tuple[float, list[str]]:
+    if len(a) > len(b):
+        a, b = b, a
+    dot = 0.0
+    shared: list[tuple[float, str]] = []
+    for key, va in a.items():
+        vb = b.get(key)
+        if vb:
+            dot += va * vb
+            shared.append((va * vb, key))
+    if not dot:
+        return 0.0, []
+    na = math.sqrt(sum(v * v for v in a.values()))
+    nb = math.sqrt(sum(v * v for v in b.values()))
+    shared.sort(reverse=True)
+    return min(1.0, dot / (na * nb)), [k for _, k in shared]
+
+
+def _number_agreement(a: frozenset[str], b: frozenset[str]) -> float:
+    """Shared figures are strong evidence (two reports of one event quote the same count)."""
+    shared = a & b
+    if not shared:
+        return 0.0
+    weight = sum(0.2 if n.startswith("y:") else 1.0 for n in shared)
+    return min(1.0, weight / 2.0)
+
+
+def time_factor(
+    published: datetime, first_seen: datetime, last_seen: datetime, window: timedelta = WINDOW
+) -> float:
+    """1 inside the story's span, easing down to TIME_FLOOR at ``window`` away, 0 beyond.
+
+    Quadratic, so a follow-up a day or two later loses little, while one at the edge of
+    the window needs clearly more shared terms than a same-day report.
+    """
+    gap = max(published - last_seen, first_seen - published, timedelta(0))
+    if gap > window:
+        return 0.0
+    return 1.0 - (1.0 - TIME_FLOOR) * (gap / window) ** 2
+
+
+def score(article: ArticleProfile, story: StoryProfile, window: timedelta = WINDOW) -> StoryScore:
+    """How well ``article`` continues ``story``; ``total`` in [0, 1].
+
+    total = time × min(1, terms + gate × (W_ACTORS·actors + W_NUMBERS·numbers)), with
+    gate = min(1, terms / TERM_GATE). Term cosine carries the decision; shared actors and
+    figures add to it, but only in proportion to the terms already shared, so that the
+    same governments or the same round figure cannot join two different events. Missing
+    actors or figures cost nothing: a local story has no actors from the lexicon.
+    """
+    t = time_factor(article.published, story.first_seen, story.last_seen, window)
+    term_sim, shared_terms = _cosine(article.terms, story.terms)
+    actor_sim, shared_actors = _cosine(article.actors, story.actors)
+    num_sim = _number_agreement(article.numbers, story.numbers)
+    gate = min(1.0, term_sim / TERM_GATE)
+    content = term_sim + gate * (W_ACTORS * actor_sim + W_NUMBERS * num_sim)
+    return StoryScore(
+        total=round(t * min(1.0, content), 4),
+        terms=round(term_sim, 4),
+        actors=round(actor_sim, 4),
+        numbers=round(num_sim, 4),
+        time=round(t, 4),
+        shared_terms=tuple(shared_terms[:12]),
+        shared_actors=tuple(shared_actors[:8]),
+    )
+
+
+def choose_story(
+    article: ArticleProfile,
+    candidates: Sequence[StoryProfile],
+    threshold: float = DEFAULT_THRESHOLD,
+    window: timedelta = WINDOW,
+) -> tuple[StoryProfile | None, list[tuple[str, StoryScore]]]:
+    """The best candidate scoring at least ``threshold`` (None: start a new story),
+    and every candidate's score, best first, for explanations."""
+    ranked = sorted(
+        ((story, score(article, story, window)) for story in candidates),
+        key=lambda pair: (-pair[1].total, -pair[0].last_seen.timestamp(), pair[0].id),
+    )
+    scores = [(story.id, s) for story, s in ranked]
+    if ranked and ranked[0][1].total >= threshold:
+        return ranked[0][0], scores
+    return None, scores
+
+
+# --- story life cycle ----------------------------------------------------------------------
+
+
+def new_story(article: ArticleProfile, story_id: str) -> StoryProfile:
+    return StoryProfile(
+        id=story_id,
+        title=article.title,
+        language=article.language,
+        first_seen=article.published,
+        last_seen=article.published,
+        terms=_normalise(article.terms, STORY_TERMS),
+        actors=_normalise(article.actors, STORY_ACTORS),
+        numbers=_cap_numbers(article.numbers),
+        article_count=1,
+        sources=[],
+    )
+
+
+def _cap_numbers(numbers: Iterable[str]) -> frozenset[str]:
+    # Years say least, so they go first when the set is full.
+    ranked = sorted(numbers, key=lambda n: (n.startswith("y:"), n))
+    return frozenset(ranked[:STORY_NUMBERS])
+
+
+def _centroid(
+    old: Mapping[str, float], new: Mapping[str, float], count: int, cap: int
+) -> dict[str, float]:
+    """Running mean of unit vectors; the cap drops the weakest terms so stories stay small."""
+    merged = {k: v * count for k, v in old.items()}
+    for key, value in new.items():
+        merged[key] = merged.get(key, 0.0) + value
+    return _normalise(merged, cap)
+
+
+def _title_centrality(title: str, language: str, terms: Mapping[str, float]) -> float:
+    bag = _Bag()
+    _scan(title, _lang(language), 1.0, bag)
+    sim, _ = _cosine(bag.terms, terms)
+    return sim
+
+
+def merge(story: StoryProfile, article: ArticleProfile, source: str) -> StoryProfile:
+    """``story`` with ``article`` added: centroid update, time span, best headline, sources."""
+    count = story.article_count
+    terms = _centroid(story.terms, article.terms, count, STORY_TERMS)
+    actors = _centroid(story.actors, article.actors, count, STORY_ACTORS)
+    title = story.title
+    # A headline that names the story's core terms better replaces a vaguer first one;
+    # only in the story's language, so a German story keeps a German headline.
+    if (
+        article.title
+        and article.language == story.language
+        and (
+            not title
+            or _title_centrality(article.title, article.language, terms)
+            > _title_centrality(title, story.language, terms) + 0.1
+        )
+    ):
+        title = article.title
+    sources = list(story.sources)
+    if source and source not in sources and len(sources) < STORY_SOURCES:
+        sources.append(source)
+    return replace(
+        story,
+        title=title,
+        first_seen=min(story.first_seen, article.published),
+        last_seen=max(story.last_seen, article.published),
+        terms=terms,
+        actors=actors,
+        numbers=_cap_numbers(story.numbers | article.numbers),
+        article_count=count + 1,
+        sources=sources,
+    )
+
+
+def index_keys(profile: ArticleProfile | StoryProfile, limit: int = INDEX_LIMIT) -> list[str]:
+    """Inverted-index keys: the strongest terms ("t:…"), actors ("a:…") and figures ("n:…").
+
+    Terms find same-language reports; actor ids and figures are language-neutral, so
+    they find reports of the event in another language. Order is deterministic.
+    """
+    if limit <= 0:
+        return []
+    actor_quota = min(3, max(1, limit // 4))
+    number_quota = 1 if limit >= 6 else 0
+    actors = [f"a:{k}" for k, _ in _ranked(profile.actors)][:actor_quota]
+    specific = sorted(n for n in profile.numbers if not n.startswith(("y:", "d:")) and len(n) >= 3)
+    numbers = [f"n:{n}" for n in specific[:number_quota]]
+    term_quota = limit - len(actors) - len(numbers)
+    terms = [f"t:{k}" for k, _ in _ranked(profile.terms)][:term_quota]
+    return terms + actors + numbers
+
+
+def _ranked(vector: Mapping[str, float]) -> list[tuple[str, float]]:
+    return sorted(vector.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+# --- serialisation -------------------------------------------------------------------------
+
+
+def profile_to_dict(profile: StoryProfile) -> dict[str, Any]:
+    """Compact, JSON-able form for the store (short keys, rounded weights)."""
+    return {
+        "id": profile.id,
+        "ti": profile.title,
+        "la": profile.language,
+        "fs": profile.first_seen.isoformat(),
+        "ls": profile.last_seen.isoformat(),
+        "te": {k: round(v, 4) for k, v in profile.terms.items()},
+        "ac": {k: round(v, 4) for k, v in profile.actors.items()},
+        "nu": sorted(profile.numbers),
+        "n": profile.article_count,
+        "so": list(profile.sources),
+    }
+
+
+def profile_from_dict(data: Mapping[str, Any]) -> StoryProfile:
+    return StoryProfile(
+        id=str(data["id"]),
+        title=str(data.get("ti", "")),
+        language=str(data.get("la", "")),
+        first_seen=datetime.fromisoformat(str(data["fs"])),
+        last_seen=datetime.fromisoformat(str(data["ls"])),
+        terms={str(k): float(v) for k, v in dict(data.get("te", {})).items()},
+        actors={str(k): float(v) for k, v in dict(data.get("ac", {})).items()},
+        numbers=frozenset(str(n) for n in data.get("nu", ())),
+        article_count=int(data.get("n", 1)),
+        sources=[str(s) for s in data.get("so", ())],
+    )

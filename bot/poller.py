@@ -456,12 +456,16 @@ class Poller:
         if self._client is None:
             raise RuntimeError("Poller used outside 'async with'")
         headers = {"Accept": accept, **extra}
-        seen = {str(url)}
+        # Compared without credentials, which only same-origin hops carry along.
+        seen = {str(url.copy_with(userinfo=b""))}
         moved_to = ""
         permanent = True
         hops = 0
         while True:
-            async with self._client.stream("GET", url, headers=headers) as resp:
+            # Credentials go in as auth, not in the URL: httpx logs request URLs verbatim.
+            auth = httpx.BasicAuth(url.username, url.password) if url.userinfo else None
+            bare = url.copy_with(userinfo=b"")
+            async with self._client.stream("GET", bare, headers=headers, auth=auth) as resp:
                 location = resp.headers.get("location")
                 if resp.status_code not in REDIRECT_CODES or not location:
                     return await self._final(resp, limit, moved_to, media_types)
@@ -472,15 +476,16 @@ class Poller:
                     )
                 hops += 1
                 try:
-                    nxt = check_url(str(url.join(location)))
+                    nxt = check_url(str(bare.join(location)))
                 except (httpx.InvalidURL, ValueError):
                     raise _Failure("redirect to an invalid URL", resp.status_code) from None
                 if nxt.userinfo == b"" and url.userinfo and _same_origin(url, nxt):
-                    # httpx drops URL credentials on redirect; same-origin hops need them too.
+                    # Like a browser: credentials go along to the same origin, nowhere else.
                     nxt = nxt.copy_with(username=url.username, password=url.password)
-                if str(nxt) in seen:
-                    raise _Failure(f"redirect loop at {redact_url(str(nxt))}", resp.status_code)
-                seen.add(str(nxt))
+                key = str(nxt.copy_with(userinfo=b""))
+                if key in seen:
+                    raise _Failure(f"redirect loop at {key}", resp.status_code)
+                seen.add(key)
                 # Only an unbroken run of permanent redirects from the stored URL moves the feed.
                 permanent = permanent and resp.status_code in PERMANENT_CODES
                 if permanent:

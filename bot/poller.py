@@ -27,6 +27,7 @@ import random
 import re
 import stat
 import time
+import zlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -541,15 +542,60 @@ def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
     return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
 
 
+class _Inflater:
+    """gzip/deflate decoding that never produces more than asked for in one step.
+
+    httpx decodes each network chunk whole: one 64 KiB chunk of a gzip bomb
+    becomes about 64 MiB before any limit can look at it. zlib's ``max_length``
+    keeps every step within the remaining budget instead.
+    """
+
+    def __init__(self, encoding: str) -> None:
+        gzip = encoding in ("gzip", "x-gzip")
+        self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16 if gzip else zlib.MAX_WBITS)
+        # "deflate" is meant to be zlib-wrapped, but some servers send raw deflate.
+        self._may_be_raw = not gzip
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        if self._may_be_raw:
+            self._may_be_raw = False
+            try:
+                return self._zlib.decompress(data, max_length)
+            except zlib.error:
+                self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+        return self._zlib.decompress(data, max_length)
+
+    def flush(self) -> bytes:
+        return self._zlib.flush()
+
+
 async def _read_limited(resp: httpx.Response, limit: int) -> bytes:
     """The decoded body, refusing as soon as it passes ``limit`` bytes."""
+    encoding = resp.headers.get("content-encoding", "").strip().lower()
     declared = resp.headers.get("content-length", "")
     # Without a content coding the declared length is the body length: refuse before reading.
-    if declared.isdigit() and int(declared) > limit and not resp.headers.get("content-encoding"):
+    if declared.isdigit() and int(declared) > limit and encoding in ("", "identity"):
         raise _Failure(f"body exceeds {limit} bytes", resp.status_code)
+    too_big = _Failure(f"body exceeds {limit} bytes", resp.status_code)
     buf = bytearray()
-    async for chunk in resp.aiter_bytes():
-        if len(buf) + len(chunk) > limit:
-            raise _Failure(f"body exceeds {limit} bytes", resp.status_code)
-        buf += chunk
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        # Identity, or br / stacked codings that only httpx can decode (unbounded per chunk).
+        async for chunk in resp.aiter_bytes():
+            if len(buf) + len(chunk) > limit:
+                raise too_big
+            buf += chunk
+        return bytes(buf)
+    inflater = _Inflater(encoding)
+    try:
+        async for raw in resp.aiter_raw():
+            # One byte over the budget is enough to know the body is too big.
+            chunk = inflater.decompress(raw, limit - len(buf) + 1)
+            if len(buf) + len(chunk) > limit:
+                raise too_big
+            buf += chunk
+        buf += inflater.flush()
+    except zlib.error as exc:
+        raise _Failure(_one_line(f"cannot decode body: {exc}"), resp.status_code) from None
+    if len(buf) > limit:
+        raise too_big
     return bytes(buf)

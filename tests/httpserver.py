@@ -11,9 +11,11 @@ requests per ``Host`` header on the ``/count/...`` routes.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import sys
 import threading
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,7 +32,7 @@ MALFORMED = b"<rss><channel><item><title>Unclosed tag</titl></item></channel"
 ETAG = '"v1"'
 LAST_MODIFIED = "Wed, 01 Jan 2025 00:00:00 GMT"
 GZIP_TEXT = b"<rss><channel>" + b"<item><title>zipped</title></item>" * 200 + b"</channel></rss>"
-BOMB_SIZE = 1024 * 1024  # decoded size of /bomb.xml; its compressed size is about 1 KiB
+BOMB_SIZE = 32 * 1024 * 1024  # decoded size of /bomb.xml; compressed about 32 KiB
 LATIN1_FEED = '<?xml version="1.0"?><rss><channel><title>Grüße aus Köln</title></channel></rss>'
 PAGE_TEXT = "Straßenbahn in Düsseldorf: Fahrgäste begrüßen neue Wagen"
 BASIC_AUTH = "Basic dXNlcjpzZWNyZXQ="  # user:secret
@@ -53,6 +55,20 @@ class ServerState:
     max_active_total: int = 0
     flaky_status: int = 500
     count_hold: float = 0.3
+
+
+@functools.cache
+def gzip_bomb() -> bytes:
+    """BOMB_SIZE zero bytes, gzip-compressed, built without holding them all."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    block = bytes(1024 * 1024)
+    parts = [packer.compress(block) for _ in range(BOMB_SIZE // len(block))]
+    return b"".join([*parts, packer.flush()])
+
+
+def _deflate(data: bytes, raw: bool) -> bytes:
+    packer = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS if raw else zlib.MAX_WBITS)
+    return packer.compress(data) + packer.flush()
 
 
 def _page(charset_meta: str, text: str, encoding: str) -> bytes:
@@ -136,9 +152,13 @@ class Handler(BaseHTTPRequestHandler):
                 self.send(200, gzip.compress(GZIP_TEXT), rss, {"Content-Encoding": "gzip"})
             else:
                 self.send(200, GZIP_TEXT, rss)
+        elif path in ("/deflate.xml", "/raw-deflate.xml"):
+            body = _deflate(GZIP_TEXT, raw=path == "/raw-deflate.xml")
+            self.send(200, body, rss, {"Content-Encoding": "deflate"})
+        elif path == "/bad-gzip.xml":
+            self.send(200, b"this is not gzip at all", rss, {"Content-Encoding": "gzip"})
         elif path == "/bomb.xml":
-            body = gzip.compress(b" " * BOMB_SIZE)
-            self.send(200, body, rss, {"Content-Encoding": "gzip"})
+            self.send(200, gzip_bomb(), rss, {"Content-Encoding": "gzip"})
         elif path == "/moved":
             self.redirect(301, "/feed.xml")
         elif path == "/moved-308":

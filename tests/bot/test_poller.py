@@ -26,6 +26,7 @@ from tests.httpserver import (
     PAGE_TEXT,
     RSS,
     FeedServer,
+    gzip_bomb,
 )
 
 CFG = PollerConfig(
@@ -95,17 +96,35 @@ async def test_conditional_get_round_trip(
     assert (await feed_states.get(f.url)).next_poll == clock.now + CFG.interval
 
 
-async def test_gzip_body_is_decoded(poller: Poller, feed_server: FeedServer) -> None:
-    result = await poller.fetch_feed(feed(feed_server.url("/gzip.xml")))
+@pytest.mark.parametrize("path", ["/gzip.xml", "/deflate.xml", "/raw-deflate.xml"])
+async def test_compressed_body_is_decoded(
+    path: str, poller: Poller, feed_server: FeedServer
+) -> None:
+    result = await poller.fetch_feed(feed(feed_server.url(path)))
     assert result.status == "ok" and result.body == GZIP_TEXT
-    assert "gzip" in feed_server.hits("/gzip.xml")[0].headers["accept-encoding"]
+    assert "gzip" in feed_server.hits(path)[0].headers["accept-encoding"]
 
 
-async def test_limit_counts_decoded_bytes(poller: Poller, feed_server: FeedServer) -> None:
-    # About 1 KiB on the wire, 1 MiB decoded: the limit applies to what we would hold.
-    result = await poller.fetch_feed(feed(feed_server.url("/bomb.xml")))
+async def test_corrupt_gzip_is_an_error(poller: Poller, feed_server: FeedServer) -> None:
+    result = await poller.fetch_feed(feed(feed_server.url("/bad-gzip.xml")))
+    assert result.status == "error" and result.error.startswith("cannot decode body")
+
+
+async def test_gzip_bomb_is_cut_off_in_bounded_memory(
+    poller: Poller, feed_server: FeedServer
+) -> None:
+    gzip_bomb()  # built before measuring: the server's memory is not the poller's
+    # About 32 KiB on the wire, 32 MiB decoded: the limit applies to what we would hold,
+    # and decoding stops at the limit instead of inflating a whole network chunk.
+    tracemalloc.start()
+    try:
+        result = await poller.fetch_feed(feed(feed_server.url("/bomb.xml")))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
     assert result.status == "error"
     assert result.error == f"body exceeds {CFG.max_body_bytes} bytes"
+    assert peak < 4 * 1024 * 1024
 
 
 async def test_declared_length_over_limit_is_refused(

@@ -6,7 +6,7 @@ import html as html_lib
 import re
 import unicodedata
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]
 from lxml import html as lxml_html
 
 # Elements whose content is never article text.
@@ -79,9 +79,13 @@ _BLOCK_TAGS = frozenset(
 _CELL_TAGS = frozenset({"td", "th"})
 
 # Invisible characters that split words for matching (soft hyphen is common in German news).
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff"), None)
-# C0 controls other than tab and line breaks: never text, and lxml turns NUL into U+FFFD.
-_CONTROL = dict.fromkeys([*range(0, 9), 0x0E, *range(0x0F, 0x20), 0x7F], None)
+_INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
+# C0 controls other than tab and line breaks, noncharacters and lone surrogates
+# (JSON can smuggle those in as escapes): never text, and they break UTF-8 later.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f\ufdd0-\ufdef\ud800-\udfff]")
+# Marks a line break while the tree is serialised: a Unicode noncharacter, which
+# lxml accepts but no text may contain (_CONTROL strips it from the input).
+_BREAK = "\ufdd0"
 _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x0b\x0c\x85]")
 
 _PARSER = lxml_html.HTMLParser(
@@ -104,7 +108,7 @@ def normalize_text(text: str) -> str:
     Also NFC-normalises and removes invisible characters (soft hyphens, zero
     width spaces), so that the same words always compare equal downstream.
     """
-    text = unicodedata.normalize("NFC", text.translate(_INVISIBLE).translate(_CONTROL))
+    text = unicodedata.normalize("NFC", _CONTROL.sub("", _INVISIBLE.sub("", text)))
     text = _LINE_BREAKS.sub("\n", text)
     lines = (" ".join(line.split()) for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
@@ -122,12 +126,14 @@ def html_to_text(html: str, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     html = html[:max_chars]
     if "<" not in html:
         return normalize_text(html_lib.unescape(html))
-    root = etree.fromstring(html.translate(_CONTROL).encode("utf-8", "replace"), _PARSER)
+    root = etree.fromstring(_CONTROL.sub("", html).encode("utf-8", "replace"), _PARSER)
     if root is None:
         return ""
     etree.strip_elements(root, *_DROP_TAGS, with_tail=False)
     _mark_breaks(root)
     text = etree.tostring(root, method="text", encoding="unicode")
+    # Source newlines are plain whitespace in HTML; only the marked breaks end a line.
+    text = text.replace("\r", " ").replace("\n", " ").replace(_BREAK, "\n")
     return normalize_text(text)
 
 
@@ -136,7 +142,7 @@ def _mark_breaks(root: etree._Element) -> None:
     # several times faster than walking the tree in Python.
     for element in root.iter(*_BLOCK_TAGS, *_CELL_TAGS, "br"):
         tag = element.tag
-        sep = " " if tag in _CELL_TAGS else "\n"
+        sep = " " if tag in _CELL_TAGS else _BREAK
         if tag != "br":
             element.text = sep + element.text if element.text else sep
         element.tail = sep + element.tail if element.tail else sep

@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,14 +61,19 @@ async def _store(cfg: Config, fresh: bool = False) -> AsyncIterator[aioredis.Red
             yield client
 
 
-def _all_feeds(cfg: Config, added: dict[bytes, bytes]) -> list[FeedConfig]:
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _all_feeds(cfg: Config, added: Mapping[bytes | str, bytes | str]) -> list[FeedConfig]:
+    """Configured feeds first, then those added at run time with ``feeds add``."""
     feeds = list(cfg.feeds)
     known = {f.url for f in feeds}
-    for url, raw in sorted(added.items()):
-        if url.decode() in known:
+    for url, raw in sorted((_text(k), _text(v)) for k, v in added.items()):
+        if url in known:
             continue
         data = json.loads(raw)
-        feeds.append(FeedConfig(url=url.decode(), name=data.get("name", "")))
+        feeds.append(FeedConfig(url=url, name=data.get("name", "")))
     return feeds
 
 
@@ -79,7 +84,7 @@ def _sinks(cfg: Config) -> list[Sink]:
 async def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
     async with _store(cfg) as client:
         keys = Keys(cfg.redis.prefix)
-        feeds = _all_feeds(cfg, await client.hgetall(keys.feeds_added()))  # type: ignore[misc]
+        feeds = _all_feeds(cfg, await client.hgetall(keys.feeds_added()))
         if not feeds:
             print(f"{cfg.path}: no feeds configured (add [[feeds]] or `digestbot feeds add`)",
                   file=sys.stderr)
@@ -169,11 +174,11 @@ async def cmd_feeds(cfg: Config, args: argparse.Namespace) -> int:
                 url = str(Path(url).resolve())
             elif not url.startswith(("http://", "https://", "file://")):
                 raise InputError(f"{args.url}: feeds must be http(s):// URLs or local paths")
-            await client.hset(keys.feeds_added(), url, json.dumps({"name": args.name or ""}))  # type: ignore[misc]
+            await client.hset(keys.feeds_added(), url, json.dumps({"name": args.name or ""}))
             print(f"added {url}")
             return 0
         if args.feeds_command == "remove":
-            removed = await client.hdel(keys.feeds_added(), args.url)  # type: ignore[misc]
+            removed = await client.hdel(keys.feeds_added(), args.url)
             if not removed:
                 configured = any(f.url == args.url for f in cfg.feeds)
                 hint = " (it is in the config file: remove it there)" if configured else ""
@@ -181,7 +186,7 @@ async def cmd_feeds(cfg: Config, args: argparse.Namespace) -> int:
                 return 1
             print(f"removed {args.url}")
             return 0
-        feeds = _all_feeds(cfg, await client.hgetall(keys.feeds_added()))  # type: ignore[misc]
+        feeds = _all_feeds(cfg, await client.hgetall(keys.feeds_added()))
         for feed in feeds:
             state = await states.get(feed.url)
             status = f"deactivated: {state.deactivated}" if state.deactivated else (

@@ -12,7 +12,6 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import redis.asyncio as aioredis
 
@@ -61,12 +60,12 @@ class StoryStore:
         return f"s{number}"
 
     async def facts(self, story_id: str) -> list[Fact]:
-        raw = await self.client.lrange(self.keys.story_facts(story_id), 0, -1)  # type: ignore[misc]
+        raw = await self.client.lrange(self.keys.story_facts(story_id), 0, -1)
         return [fact_from_dict(json.loads(r)) for r in raw]
 
     async def story_of(self, article_id: str) -> str | None:
         raw = await self.client.get(self.keys.article_story(article_id))
-        return raw.decode() if raw else None
+        return (raw.decode() if isinstance(raw, bytes) else str(raw)) if raw else None
 
     async def note_also_reported(self, story_id: str, source: dict[str, str]) -> None:
         key = self.keys.story_meta(story_id)
@@ -76,7 +75,7 @@ class StoryStore:
         also: list[dict[str, str]] = json.loads(raw) if raw else []
         if all(a["name"] != source["name"] for a in also):
             also.append(source)
-        await self.client.hset(key, "also", json.dumps(also[-20:]))  # type: ignore[misc]
+        await self.client.hset(key, "also", json.dumps(also[-20:]))
 
     async def take_also_reported(self, story_id: str) -> list[dict[str, str]]:
         """The "also reported by" notes gathered since the story's last digest entry."""
@@ -93,14 +92,16 @@ class StoryStore:
         story: StoryProfile,
         new_facts: Sequence[Fact],
         article_ids: Sequence[str],
-        extra: dict[str, Any] | None = None,
+        extra: dict[str, str] | None = None,
     ) -> None:
         """Write the story, its new facts, its index entries and the article links at once."""
         score = story.last_seen.timestamp()
         meta = self.keys.story_meta(story.id)
         facts_key = self.keys.story_facts(story.id)
         pipe = self.client.pipeline(transaction=False)
-        pipe.hset(meta, mapping={"profile": json.dumps(profile_to_dict(story)), **(extra or {})})
+        fields: dict[str | bytes, str | bytes] = {"profile": json.dumps(profile_to_dict(story))}
+        fields.update(extra or {})
+        pipe.hset(meta, mapping=fields)  # type: ignore[arg-type]
         pipe.expire(meta, self.ttl)
         if new_facts:
             pipe.rpush(facts_key, *(json.dumps(fact_to_dict(f)) for f in new_facts))

@@ -36,6 +36,7 @@ from typing import Any
 
 import simplemma
 
+from digests.facts import person_key
 from digests.models import Article
 
 # --- tunables (documented defaults; see ``score``) ---------------------------------------
@@ -44,7 +45,7 @@ WINDOW = timedelta(hours=72)
 # Calibrated on invented same-event / same-actors-other-event pairs in German and English
 # (tests/digests/test_stories.py) and on the seed articles: same-event pairs told in
 # different words score 0.35–0.7, other events between the same actors 0.05–0.2.
-DEFAULT_THRESHOLD = 0.3
+DEFAULT_THRESHOLD = 0.25
 # At the very end of the window a perfect match is worth this share of its score.
 TIME_FLOOR = 0.7
 # Below this term cosine the actor and number parts are scaled down proportionally.
@@ -60,14 +61,15 @@ STORY_SOURCES = 20
 INDEX_LIMIT = 12
 
 TITLE_BOOST = 3.0
-LEAD_BOOST = 1.5
+LEAD_BOOST = 2.0
 PROPER_BOOST = 1.6
 GENERIC_FACTOR = 0.35
 COMPOUND_PART = 0.5
 PERSON_TERM = 0.3
+CONCEPT_WEIGHT = 0.8
 LEAD_CHARS = 400
-BODY_CHARS = 1500
-TAIL_WEIGHT = 0.6
+BODY_CHARS = 1000
+TAIL_WEIGHT = 0.5
 
 # --- vocabulary ----------------------------------------------------------------------------
 
@@ -372,6 +374,8 @@ _DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _DATE_NUMERIC = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b")
 _SENTENCE_END = re.compile(r"[.!?…:]['\"”“»«]?\s*$")
 _SENTENCE_BOUNDARY = re.compile(r"(?<=[.!?…])['\"”“»«]?\s+")
+# Derivational endings that the dictionary also knows as words ("Partner|schaft").
+_BAD_HEADS = ("schaft", "heit", "keit", "ung", "lich", "ling", "tum", "nis")
 # Prefixes that look like words: "Unterstützung" is not a kind of "Stützung".
 _PARTICLES = _words(
     """
@@ -389,6 +393,12 @@ _TRANSLIT = (
     ("w", "v"), ("j", "i"), ("y", "i"), ("ph", "f"), ("ck", "k"),
 )  # fmt: skip
 _DOUBLE = re.compile(r"(.)\1+")
+# Concepts of reporting verbs: every article "says" and "reports", whatever the event.
+_REPORTING_CONCEPTS = frozenset(
+    ("~say", "~report", "~announce", "~stress", "~claim", "~assure", "~state", "~tell",
+     "~add", "~write", "~explain", "~note", "~publish")
+)  # fmt: skip
+_FACT_DATE = re.compile(r"(?:(\d{4})-)?(\d{2})-(\d{2})")
 _ROLES = _words(
     """
     präsident präsidentin kanzler kanzlerin bürgermeister bürgermeisterin sprecher sprecherin
@@ -488,18 +498,19 @@ def _known(word: str, lang: str) -> bool:
 
 
 @lru_cache(maxsize=100_000)
-def _split_compound(word: str) -> tuple[str, str] | None:
-    """Modifier and head of an unknown German compound ("Truppenentsendung"), if both are words.
+def _split_compound(word: str, min_head: int = 4) -> tuple[str, str] | None:
+    """Modifier and head of a German compound ("Truppenentsendung"), if both are words.
 
-    The longest known head wins: German compounds are right-headed, and the head says
-    what the thing is, so it is the part most likely to match another article's wording.
+    The longest head that is a known noun wins: German compounds are right-headed, and
+    the head says what the thing is, so it is the part most likely to match another
+    article's wording.
     """
     lower = word.lower()
     if len(lower) < 8:
         return None
-    for cut in range(3, len(lower) - 3):
+    for cut in range(4, len(lower) - min_head + 1):
         head = lower[cut:]
-        if not _known(head.capitalize(), "de"):
+        if head.startswith(_BAD_HEADS) or not _noun(head.capitalize()):
             continue
         left = lower[:cut]
         for link in _LINKING:
@@ -508,9 +519,18 @@ def _split_compound(word: str) -> tuple[str, str] | None:
             modifier = left[: len(left) - len(link)] if link else left
             if modifier in _PARTICLES:
                 continue
-            if len(modifier) >= 3 and _known(modifier.capitalize(), "de"):
+            if len(modifier) >= 4 and _known(modifier.capitalize(), "de"):
                 return modifier.capitalize(), head.capitalize()
     return None
+
+
+@lru_cache(maxsize=100_000)
+def _noun(word: str) -> bool:
+    """Known to the German dictionary as a capitalised word, i.e. a noun."""
+    try:
+        return bool(simplemma.is_known(word, lang="de"))
+    except (ValueError, KeyError):
+        return False
 
 
 @lru_cache(maxsize=1)
@@ -663,9 +683,7 @@ def _match_alias(tokens: list[_Tok], i: int, gaz: _Gazetteer) -> tuple[int, str,
     return None
 
 
-def _match_person(
-    tokens: list[_Tok], i: int, gaz: _Gazetteer, lang: str
-) -> tuple[int, str] | None:
+def _match_person(tokens: list[_Tok], i: int, gaz: _Gazetteer, lang: str) -> tuple[int, str] | None:
     """(tokens consumed, surname key) for "Given [particles] Surname", an East Asian
     "Surname Given Given", or a name after a role word ("Präsident Putin") at ``i``."""
     tok = tokens[i]
@@ -710,7 +728,8 @@ def _name_key(fold: str) -> str:
 
 
 def _person_id(surname: str) -> str:
-    return "person:" + _name_key(surname)
+    # The same key as digests.facts, so actor ids from facts and from here agree.
+    return "person:" + person_key(surname)
 
 
 @lru_cache(maxsize=200_000)
@@ -739,8 +758,13 @@ def _analyse(token: str, lang: str, capital_is_name: bool) -> tuple[tuple[str, f
         # Known compounds are split too ("Grenzkontrollen" should meet "Kontrollen"),
         # unless the whole word already has a shared key.
         mapped = lemma in shared or low in shared
-        splittable = upper and not mapped and (not known or len(token) >= 10)
-        split = _split_compound(token) if splittable else None
+        split = None
+        if upper and not mapped and not known:
+            split = _split_compound(token)
+        elif upper and not mapped and len(lemma) >= 9:
+            # Known words are split on their lemma and need a longer head, as the
+            # dictionary knows many short words ("Regierung" is not "Regie" + "Rung").
+            split = _split_compound(_lemma(token, "de"), min_head=5)
         if split:
             for part in split:
                 pkey = _fold(_lemma(part, "de"))
@@ -766,7 +790,7 @@ class _Bag:
     terms: dict[str, float] = field(default_factory=dict)
     names: dict[str, float] = field(default_factory=dict)  # proper-noun terms
     actors: dict[str, float] = field(default_factory=dict)
-    surnames: set[str] = field(default_factory=set)  # name keys of persons met in full
+    surnames: dict[str, str] = field(default_factory=dict)  # term key → surname as written
 
 
 def _scan(text: str, lang: str, weight: float, bag: _Bag) -> None:
@@ -787,13 +811,16 @@ def _scan(text: str, lang: str, weight: float, bag: _Bag) -> None:
             i += n
             continue
         person = _match_person(tokens, i, gaz, lang)
+        if person is None and tok.capital and _name_key(tok.fold) in bag.surnames:
+            # A bare surname of a person already met in full ("Vollmann sagte …").
+            person = 1, bag.surnames[_name_key(tok.fold)]
         if person:
             n, surname = person
-            key = _name_key(_fold(_lemma(tokens[i + n - 1].surface, lang)))
-            if tokens[i].fold in gaz.surname_first:
-                key = _name_key(surname)
-            bag.surnames.add(key)
-            pid = _person_id(key)
+            if tokens[i].fold not in gaz.surname_first:
+                surname = _fold(_lemma(tokens[i + n - 1].surface, lang))
+            key = _name_key(surname)
+            bag.surnames.setdefault(key, surname)
+            pid = _person_id(bag.surnames[key])
             bag.actors[pid] = bag.actors.get(pid, 0.0) + weight
             # Persons stay terms too, weakly: another outlet may name them without a
             # first name, and then they are only a term there.
@@ -840,8 +867,8 @@ def _collect(article: Article, lang: str) -> _Bag:
         _scan(text, lang, weight, bag)
     # A surname met alone ("Putin" in the headline, "Wladimir Putin" in the body) is the
     # person too; German genitive "Putins" included.
-    for key in bag.surnames:
-        pid = _person_id(key)
+    for key, surname in bag.surnames.items():
+        pid = _person_id(surname)
         for form in (key, key + "s"):
             if form in bag.names:
                 bag.actors[pid] = bag.actors.get(pid, 0.0) + bag.names.pop(form)
@@ -909,6 +936,18 @@ def _normalise(vector: Mapping[str, float], cap: int) -> dict[str, float]:
     return {k: round(v / norm, 4) for k, v in top if v > 0}
 
 
+def _fact_number_keys(raw: str) -> list[str]:
+    """Keys for a figure as digests.facts writes it: "2025-04-26", "04-26", "14000 soldier",
+    "5.4%", "180000 eur"."""
+    m = _FACT_DATE.fullmatch(raw.strip())
+    if m:
+        year, month, day = m.groups()
+        return [f"d:{month}-{day}"] + ([f"y:{year}"] if year else [])
+    head = raw.strip().split(" ")[0].rstrip("%")
+    key = _number_key(head) if head else None
+    return [key] if key else []
+
+
 def _fact_actor_weights(facts: Sequence[Any]) -> dict[str, float]:
     counts: dict[str, float] = {}
     for fact in facts:
@@ -932,17 +971,18 @@ def article_profile(article: Article, facts: Sequence[Any] | None = None) -> Art
     actors = {k: _sublinear(v) for k, v in bag.actors.items()}
     numbers = set(extract_numbers(f"{article.title}\n{article.text}"))
     if facts:
-        fact_terms = {_fold(str(t)) for f in facts for t in (getattr(f, "terms", ()) or ())}
-        for key in terms:
-            if key in fact_terms:
-                terms[key] *= 1.2
+        concepts: dict[str, float] = {}
+        for fact in facts:
+            for term in getattr(fact, "terms", ()) or ():
+                # "~confirm", "~thank": the fact's event class, the same in every language.
+                if str(term).startswith("~") and str(term) not in _REPORTING_CONCEPTS:
+                    concepts[str(term)] = concepts.get(str(term), 0.0) + 1.0
+            for num in getattr(fact, "numbers", ()) or ():
+                numbers.update(_fact_number_keys(str(num)))
+        for concept, count in concepts.items():
+            terms[concept] = max(terms.get(concept, 0.0), CONCEPT_WEIGHT * _sublinear(count))
         for actor, count in _fact_actor_weights(facts).items():
             actors[actor] = max(actors.get(actor, 0.0), _sublinear(count))
-        for fact in facts:
-            for num in getattr(fact, "numbers", ()) or ():
-                number = _number_key(str(num))
-                if number:
-                    numbers.add(number)
     declared = (article.language or "").lower()[:2]
     return ArticleProfile(
         article_id=article.id,

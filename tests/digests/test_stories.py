@@ -1,0 +1,344 @@
+"""Story assignment on invented articles: same event → one story, same actors → not enough."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from digests.models import Article
+from digests.stories import (
+    DEFAULT_THRESHOLD,
+    WINDOW,
+    ArticleProfile,
+    StoryProfile,
+    article_profile,
+    choose_story,
+    extract_numbers,
+    index_keys,
+    merge,
+    new_story,
+    profile_from_dict,
+    profile_to_dict,
+    score,
+)
+
+T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+
+
+def make(
+    aid: str, title: str, text: str, *, hours: float = 0.0, lang: str = "de", source: str = ""
+) -> Article:
+    return Article(
+        id=aid,
+        url=f"https://example.org/{aid}",
+        canonical_url=f"https://example.org/{aid}",
+        source=source or f"outlet-{aid}",
+        title=title,
+        published=T0 + timedelta(hours=hours),
+        language=lang,
+        text=text,
+    )
+
+
+def replay(articles: list[Article]) -> dict[str, str]:
+    """Run articles through choose/merge as the shell does; article id → story id."""
+    stories: list[StoryProfile] = []
+    assigned: dict[str, str] = {}
+    for article in articles:
+        profile = article_profile(article)
+        best, _ = choose_story(profile, stories)
+        if best is None:
+            story = new_story(profile, f"s-{article.id}")
+            stories.append(story)
+        else:
+            story = merge(best, profile, article.source)
+            stories[stories.index(best)] = story
+        assigned[article.id] = story.id
+    return assigned
+
+
+# --- one event, two outlets ----------------------------------------------------------------
+
+CHEM_A = make(
+    "chem-a",
+    "Großbrand im Chemiepark Erlenbrück: Anwohner müssen Häuser verlassen",
+    "In einer Lagerhalle des Chemieparks Erlenbrück ist in der Nacht zu Montag ein Großbrand "
+    "ausgebrochen. Die Feuerwehr evakuierte rund 400 Bewohner des angrenzenden Wohngebiets "
+    "Am Mühlgraben. Nach Angaben der Stadt wurden drei Arbeiter mit Rauchvergiftungen ins "
+    "Krankenhaus gebracht.\n\n"
+    "Über dem Werk stand eine dunkle Rauchwolke, die bis in die Nachbarorte zu sehen war. "
+    "Die Behörden riefen die Bevölkerung auf, Fenster und Türen geschlossen zu halten. "
+    "Messungen hätten bislang keine gefährlichen Schadstoffwerte ergeben, sagte ein Sprecher "
+    "des Landratsamts.",
+)
+CHEM_B = make(
+    "chem-b",
+    "Feuer in Erlenbrücker Chemiefabrik – 400 Menschen evakuiert",
+    "Ein Feuer in einer Halle des Erlenbrücker Chemieparks hat am frühen Montagmorgen die "
+    "Evakuierung eines ganzen Viertels ausgelöst. Etwa 400 Anwohner mussten ihre Wohnungen "
+    "verlassen, drei Beschäftigte erlitten eine Rauchgasvergiftung.\n\n"
+    "Die Flammen griffen auf gelagerte Lösungsmittel über, teilte die Feuerwehr mit. Eine "
+    "Warnung über die Katastrophenschutz-App forderte die Menschen auf, Fenster zu schließen. "
+    "Die Ursache des Brandes ist noch unklar; die Polizei hat Ermittlungen aufgenommen.",
+    hours=5,
+)
+FERRY_A = make(
+    "ferry-a",
+    "Ferry runs aground off Kessock Point, all 112 passengers rescued",
+    "A passenger ferry ran aground on rocks off Kessock Point on Saturday evening, the "
+    "coastguard said. All 112 passengers and eight crew were taken off the MV Glen Arrin by "
+    "lifeboats and a rescue helicopter.\n\n"
+    "Two passengers were treated for minor injuries. The operator, Westerly Isles Ferries, "
+    "said the vessel lost steering shortly after leaving the harbour and that an "
+    "investigation had been opened.",
+    lang="en",
+)
+FERRY_B = make(
+    "ferry-b",
+    "Lifeboats evacuate stranded Glen Arrin ferry near Kessock",
+    "Rescuers evacuated more than a hundred people from the ferry Glen Arrin after it "
+    "struck rocks near Kessock Point late on Saturday. Coastguard officials said 112 "
+    "passengers and the crew were brought ashore safely.\n\n"
+    "Westerly Isles Ferries blamed a steering failure and said marine accident investigators "
+    "would inspect the hull once the tide allows.",
+    lang="en",
+    hours=9,
+)
+
+
+def test_two_outlets_one_event_german() -> None:
+    assert replay([CHEM_A, CHEM_B]) == {"chem-a": "s-chem-a", "chem-b": "s-chem-a"}
+
+
+def test_two_outlets_one_event_english() -> None:
+    assert replay([FERRY_A, FERRY_B]) == {"ferry-a": "s-ferry-a", "ferry-b": "s-ferry-a"}
+
+
+def test_unrelated_events_same_day_stay_apart() -> None:
+    assigned = replay([CHEM_A, FERRY_A, CHEM_B, FERRY_B])
+    assert assigned["chem-b"] == assigned["chem-a"]
+    assert assigned["ferry-b"] == assigned["ferry-a"]
+    assert assigned["chem-a"] != assigned["ferry-a"]
+
+
+# --- same actors, different events ---------------------------------------------------------
+
+MINISTERS_MAY = make(
+    "ministers-may",
+    "Innenminister aus Berlin und Wien vereinbaren gemeinsame Grenzstreifen",
+    "Die Innenminister Deutschlands und Österreichs, Petra Vollmann und Lukas Haberl, haben "
+    "sich in Passau auf gemeinsame Polizeistreifen an der Grenze geeinigt. Ab Juni sollen "
+    "gemischte Teams auf den Autobahnen A3 und A8 kontrollieren.\n\n"
+    "Vollmann sprach von einem wichtigen Schritt gegen Schleuserbanden. Haberl kündigte an, "
+    "dafür 60 zusätzliche Beamte abzustellen.",
+)
+MINISTERS_JUNE = make(
+    "ministers-june",
+    "Vollmann und Haberl beraten in Salzburg über Katastrophenschutz",
+    "Bei ihrem zweiten Treffen in diesem Jahr haben die Innenminister Petra Vollmann und "
+    "Lukas Haberl in Salzburg ein Abkommen über gegenseitige Hilfe bei Hochwasser "
+    "unterzeichnet. Künftig sollen Einsatzkräfte beider Länder ohne Genehmigung über die "
+    "Grenze ausrücken dürfen.\n\n"
+    "Anlass sind die Überschwemmungen im vergangenen Sommer an Inn und Salzach.",
+    hours=24 * 26,
+)
+
+
+def test_same_ministers_weeks_apart_are_two_stories() -> None:
+    assigned = replay([MINISTERS_MAY, MINISTERS_JUNE])
+    assert assigned["ministers-june"] != assigned["ministers-may"]
+
+
+SUMMIT = make(
+    "kr-jp-summit",
+    "South Korea and Japan agree to resume shuttle diplomacy at Busan summit",
+    "The leaders of South Korea and Japan agreed on Tuesday to resume regular reciprocal "
+    "visits, ending a five-year freeze, at a summit in the port city of Busan. They signed a "
+    "memorandum on a joint hydrogen research fund worth 300 million dollars.\n\n"
+    "Both governments said working groups on fisheries quotas would meet before the summer.",
+    lang="en",
+)
+PROTEST = make(
+    "kr-jp-protest",
+    "Seoul summons Japanese ambassador over textbook map of disputed islets",
+    "South Korea's foreign ministry summoned Japan's ambassador on Thursday to protest "
+    "against new school textbooks that show the disputed Dokdo islets as Japanese "
+    "territory. A ministry spokeswoman called the maps a distortion of history and demanded "
+    "their immediate correction.\n\n"
+    "Tokyo rejected the protest, saying the textbooks reflected its long-standing position.",
+    lang="en",
+    hours=48,
+)
+DE_FR_JET = make(
+    "de-fr-jet",
+    "Deutschland und Frankreich unterzeichnen Vertrag über Kampfjet-Prototyp",
+    "Die Verteidigungsminister Deutschlands und Frankreichs haben in Toulouse den Vertrag "
+    "über den Bau eines gemeinsamen Kampfjet-Prototyps unterzeichnet. Der Demonstrator soll "
+    "2029 erstmals fliegen, die Kosten von 3,2 Milliarden Euro teilen sich beide Länder.\n\n"
+    "Monatelang hatten die beteiligten Rüstungskonzerne über die Arbeitsteilung gestritten.",
+)
+DE_FR_FARM = make(
+    "de-fr-farm",
+    "Paris und Berlin streiten beim EU-Agrarrat über Pestizidverbot",
+    "Beim Treffen der EU-Agrarminister in Brüssel haben Deutschland und Frankreich offen "
+    "über ein Verbot des Unkrautvernichters Glyphosat gestritten. Frankreich will die "
+    "Zulassung verlängern, Deutschland lehnt das ab.\n\n"
+    "Bauernverbände beider Länder protestierten vor dem Ratsgebäude mit Traktoren.",
+    hours=40,
+)
+
+
+@pytest.mark.parametrize(("first", "second"), [(SUMMIT, PROTEST), (DE_FR_JET, DE_FR_FARM)])
+def test_same_actors_other_event_within_days(first: Article, second: Article) -> None:
+    story = new_story(article_profile(first), "s1")
+    profile = article_profile(second)
+    chosen, ranked = choose_story(profile, [story])
+    assert chosen is None, ranked
+    # The actors are shared; it is the terms that tell the events apart.
+    assert ranked[0][1].actors > 0.5
+    assert ranked[0][1].total < DEFAULT_THRESHOLD
+
+
+# --- time window ---------------------------------------------------------------------------
+
+
+def test_article_far_outside_window_starts_new_story() -> None:
+    story = new_story(article_profile(CHEM_A), "s1")
+    late = make("chem-late", CHEM_B.title, CHEM_B.text, hours=WINDOW.total_seconds() / 3600 + 30)
+    chosen, ranked = choose_story(article_profile(late), [story])
+    assert chosen is None
+    assert ranked[0][1].time == 0.0
+    assert ranked[0][1].total == 0.0
+
+
+def test_score_decays_within_window() -> None:
+    story = new_story(article_profile(CHEM_A), "s1")
+    soon = score(article_profile(make("b1", CHEM_B.title, CHEM_B.text, hours=2)), story)
+    later = score(article_profile(make("b2", CHEM_B.title, CHEM_B.text, hours=60)), story)
+    assert soon.terms == later.terms
+    assert 0.0 < later.time < soon.time <= 1.0
+    assert later.total < soon.total
+
+
+def test_earlier_article_joins_story_published_after_it() -> None:
+    # Feeds deliver out of order: an article older than the story's first one still fits.
+    story = new_story(article_profile(CHEM_B), "s1")
+    chosen, _ = choose_story(article_profile(CHEM_A), [story])
+    assert chosen is not None
+    merged = merge(chosen, article_profile(CHEM_A), CHEM_A.source)
+    assert merged.first_seen == CHEM_A.published
+    assert merged.last_seen == CHEM_B.published
+
+
+# --- cross-language --------------------------------------------------------------------------
+
+QUAKE_EN = make(
+    "quake-en",
+    "Magnitude 6.1 earthquake shakes western Turkey, 14 dead",
+    "A magnitude 6.1 earthquake struck the province of Manisa in western Turkey on "
+    "Wednesday night, killing at least 14 people and injuring 230. Several buildings "
+    "collapsed in the town of Kırkağaç, where rescuers were searching the rubble.\n\n"
+    "Turkey's disaster agency AFAD said more than 60 aftershocks had been recorded.",
+    lang="en",
+)
+QUAKE_DE = make(
+    "quake-de",
+    "Erdbeben der Stärke 6,1 erschüttert Westtürkei",
+    "Ein Erdbeben der Stärke 6,1 hat in der Nacht zum Donnerstag die westtürkische Provinz "
+    "Manisa erschüttert. Mindestens 14 Menschen kamen ums Leben, 230 wurden verletzt. In "
+    "Kırkağaç stürzten mehrere Gebäude ein, Rettungskräfte suchen nach Verschütteten.\n\n"
+    "Die Katastrophenschutzbehörde AFAD zählte mehr als 60 Nachbeben.",
+    hours=6,
+)
+
+
+def test_german_and_english_report_of_one_event_join() -> None:
+    assigned = replay([QUAKE_EN, QUAKE_DE])
+    assert assigned["quake-de"] == assigned["quake-en"]
+
+
+def test_cross_language_does_not_glue_other_events() -> None:
+    assigned = replay([QUAKE_EN, CHEM_A, FERRY_A, QUAKE_DE])
+    assert len({assigned["quake-en"], assigned["chem-a"], assigned["ferry-a"]}) == 3
+
+
+# --- profiles, keys, serialisation ----------------------------------------------------------
+
+
+def test_profile_terms_fold_inflections_and_drop_noise() -> None:
+    profile = article_profile(CHEM_A)
+    # German inflections and compounds meet their lemmas; stop words never appear.
+    assert "fire" in profile.terms  # "Großbrand" → Groß + Brand → fire
+    assert not {"der", "die", "und", "in", "sagte", "montag"} & set(profile.terms)
+    assert "400" in profile.numbers
+
+
+def test_actors_are_language_neutral() -> None:
+    de = article_profile(make("x", "Kreml kritisiert Kiew", "Moskau wirft der Ukraine vor."))
+    en = article_profile(make("y", "Kremlin criticises Kyiv", "Russia accuses Ukraine.", lang="en"))
+    assert {"RU", "UA"} <= set(de.actors)
+    assert {"RU", "UA"} <= set(en.actors)
+
+
+def test_numbers_normalise_german_and_english_notation() -> None:
+    assert {"14000", "d:04-26", "y:2025", "3.5"} <= extract_numbers(
+        "Rund 14.000 Soldaten; am 26. April 2025; 3,5 Prozent"
+    )
+    assert {"14000", "d:04-26", "3.5"} <= extract_numbers("some 14,000 troops on April 26, 3.5%")
+
+
+def test_index_keys_non_empty_stable_and_bounded() -> None:
+    profile = article_profile(FERRY_A)
+    keys = index_keys(profile)
+    assert keys
+    assert len(keys) <= 12
+    assert len(set(keys)) == len(keys)
+    assert keys == index_keys(article_profile(FERRY_A))
+    story = new_story(profile, "s1")
+    assert index_keys(story) == index_keys(
+        profile_from_dict(json.loads(json.dumps(profile_to_dict(story))))
+    )
+    assert len(index_keys(story, limit=5)) <= 5
+    assert index_keys(story, limit=0) == []
+
+
+def test_article_and_its_story_share_index_keys() -> None:
+    # Retrieval only goes through keys: a same-event article must reach the story.
+    story = new_story(article_profile(CHEM_A), "s1")
+    assert set(index_keys(article_profile(CHEM_B))) & set(index_keys(story))
+    quake = new_story(article_profile(QUAKE_EN), "s2")
+    assert set(index_keys(article_profile(QUAKE_DE))) & set(index_keys(quake))
+
+
+def test_profile_dict_round_trip() -> None:
+    story = new_story(article_profile(CHEM_A), "s1")
+    story = merge(story, article_profile(CHEM_B), CHEM_B.source)
+    data = json.loads(json.dumps(profile_to_dict(story)))
+    back = profile_from_dict(data)
+    assert back == story
+    assert back.first_seen.tzinfo is not None
+
+
+def test_merge_updates_centroid_span_sources_and_caps() -> None:
+    story = new_story(article_profile(CHEM_A), "s1")
+    for i in range(30):
+        extra = make(f"b{i}", CHEM_B.title, CHEM_B.text, hours=1 + i, source=f"outlet{i}")
+        story = merge(story, article_profile(extra), extra.source)
+    assert story.article_count == 31
+    assert story.last_seen == T0 + timedelta(hours=30)
+    assert story.first_seen == T0
+    assert len(story.sources) <= 20
+    assert len(story.terms) <= 60
+    assert story.title in (CHEM_A.title, CHEM_B.title)
+
+
+def test_profile_of_empty_article_is_harmless() -> None:
+    profile = article_profile(make("empty", "", ""))
+    assert isinstance(profile, ArticleProfile)
+    assert profile.terms == {}
+    story = new_story(profile, "s1")
+    assert index_keys(story) == []
+    assert score(profile, story).total == 0.0
+    assert choose_story(profile, [])[0] is None

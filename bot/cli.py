@@ -28,6 +28,7 @@ from bot.redis_conn import open_redis
 from bot.runner import Runner
 from bot.sinks import ConsoleSink, Sink
 from bot.sources import load_path
+from bot.story_store import StoryStore
 from digests.models import Article
 from digests.render import TELEGRAM_LIMIT, render_messages
 
@@ -45,7 +46,9 @@ def _config_path(arg: str | None) -> str | None:
 
 def _dedup_settings(cfg: Config) -> DedupSettings:
     return DedupSettings(
-        ttl_days=cfg.dedup.ttl_days, shards=cfg.dedup.shards, near_threshold=cfg.dedup.near_threshold
+        ttl_days=cfg.dedup.ttl_days,
+        shards=cfg.dedup.shards,
+        near_threshold=cfg.dedup.near_threshold,
     )
 
 
@@ -63,6 +66,15 @@ async def _store(cfg: Config, fresh: bool = False) -> AsyncIterator[aioredis.Red
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def _pipeline(cfg: Config, client: aioredis.Redis, keys: Keys) -> Pipeline:
+    stories = StoryStore(
+        client, keys, window_hours=cfg.stories.window_hours, ttl_days=cfg.stories.inactivity_days
+    )
+    return Pipeline(
+        DedupStore(client, keys, _dedup_settings(cfg)), stories, cfg.digest, cfg.stories
+    )
 
 
 def _all_feeds(cfg: Config, added: Mapping[bytes | str, bytes | str]) -> list[FeedConfig]:
@@ -86,11 +98,12 @@ async def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
         keys = Keys(cfg.redis.prefix)
         feeds = _all_feeds(cfg, await client.hgetall(keys.feeds_added()))
         if not feeds:
-            print(f"{cfg.path}: no feeds configured (add [[feeds]] or `digestbot feeds add`)",
-                  file=sys.stderr)
+            print(
+                f"{cfg.path}: no feeds configured (add [[feeds]] or `digestbot feeds add`)",
+                file=sys.stderr,
+            )
             return 2
-        dedup = DedupStore(client, keys, _dedup_settings(cfg))
-        pipeline = Pipeline(dedup, cfg.digest)
+        pipeline = _pipeline(cfg, client, keys)
         async with Poller(cfg.poller, FeedStateStore(client, keys)) as poller:
             runner = Runner(cfg, poller, pipeline, _sinks(cfg))
             if args.once:
@@ -100,7 +113,8 @@ async def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
                 print(
                     f"{len(feeds)} feeds, {report.articles} articles: "
                     f"{report.count('new_story')} new stories, {report.count('update')} updates, "
-                    f"{report.count('duplicate')} duplicates, {len(report.feed_errors)} feed errors",
+                    f"{report.count('duplicate')} duplicates, "
+                    f"{len(report.feed_errors)} feed errors",
                     file=sys.stderr,
                 )
                 return 0
@@ -138,7 +152,7 @@ async def cmd_replay(cfg: Config, args: argparse.Namespace) -> int:
     show_progress = sys.stderr.isatty() and len(articles) >= 50
     async with _store(cfg, fresh=args.fresh) as client:
         keys = Keys(cfg.redis.prefix)
-        pipeline = Pipeline(DedupStore(client, keys, _dedup_settings(cfg)), cfg.digest)
+        pipeline = _pipeline(cfg, client, keys)
         out = sys.stdout
         for i, article in enumerate(articles, 1):
             outcome = await pipeline.process(article, now)
@@ -159,8 +173,10 @@ async def cmd_replay(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(cfg: Config, args: argparse.Namespace) -> int:
-    print(f"{cfg.path}: ok ({len(cfg.feeds)} feeds, {len(cfg.sinks)} sinks, "
-          f"redis: {'embedded in ' + str(cfg.data_dir) if not cfg.redis.url else 'by URL'})")
+    print(
+        f"{cfg.path}: ok ({len(cfg.feeds)} feeds, {len(cfg.sinks)} sinks, "
+        f"redis: {'embedded in ' + str(cfg.data_dir) if not cfg.redis.url else 'by URL'})"
+    )
     return 0
 
 
@@ -189,8 +205,10 @@ async def cmd_feeds(cfg: Config, args: argparse.Namespace) -> int:
         feeds = _all_feeds(cfg, await client.hgetall(keys.feeds_added()))
         for feed in feeds:
             state = await states.get(feed.url)
-            status = f"deactivated: {state.deactivated}" if state.deactivated else (
-                f"failing ({state.failures}): {state.last_error}" if state.failures else "ok"
+            status = (
+                f"deactivated: {state.deactivated}"
+                if state.deactivated
+                else (f"failing ({state.failures}): {state.last_error}" if state.failures else "ok")
             )
             print(f"{feed.name or '-'}\t{feed.url}\t{status}")
         return 0
@@ -201,8 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="digestbot",
         description="Poll news feeds, drop repeats, and post digests of only the new facts.",
     )
-    parser.add_argument("-c", "--config", help=f"TOML config file (default: ${CONFIG_ENV} or "
-                        "./config.toml when present, else built-in defaults)")
+    parser.add_argument(
+        "-c",
+        "--config",
+        help=f"TOML config file (default: ${CONFIG_ENV} or "
+        "./config.toml when present, else built-in defaults)",
+    )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -212,8 +234,11 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="feed articles from files through the pipeline")
     replay.add_argument("paths", nargs="+", metavar="PATH", help="JSONL, feed files or folders")
     replay.add_argument("--format", choices=[f for f in FORMATS], default="json")
-    replay.add_argument("--fresh", action="store_true",
-                        help="throwaway state; the configured store is left untouched")
+    replay.add_argument(
+        "--fresh",
+        action="store_true",
+        help="throwaway state; the configured store is left untouched",
+    )
     replay.add_argument("--explain", action="store_true", help="say why for every decision")
     replay.add_argument("--language", choices=["de", "en"], help="label language")
 
@@ -252,5 +277,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
-
-

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.errors import ConfigError
+from digests.stories import DEFAULT_THRESHOLD, WINDOW
 
 FULL_TEXT_MODES = ("auto", "always", "never")
 FORMATS = ("text", "telegram", "markdown", "json")
@@ -60,7 +61,13 @@ class DedupConfig:
 class DigestConfig:
     language: str = "en"
     max_facts: int = 8
-    lead_sentences: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class StoryConfig:
+    threshold: float = DEFAULT_THRESHOLD
+    window_hours: float = WINDOW.total_seconds() / 3600
+    inactivity_days: float = 7.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +101,7 @@ class Config:
     poller: PollerConfig = field(default_factory=PollerConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
+    stories: StoryConfig = field(default_factory=StoryConfig)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     feeds: tuple[FeedConfig, ...] = ()
     sinks: tuple[SinkConfig, ...] = (SinkConfig(),)
@@ -133,7 +141,9 @@ class _Reader:
 
         return self.get(name, default, check, f"an integer >= {low}")
 
-    def number(self, name: str, default: float, low: float = 0.0, high: float | None = None) -> float:
+    def number(
+        self, name: str, default: float, low: float = 0.0, high: float | None = None
+    ) -> float:
         def check(v: Any) -> float | None:
             if isinstance(v, bool) or not isinstance(v, int | float):
                 return None
@@ -221,7 +231,18 @@ def _digest(path: str, data: Mapping[str, Any]) -> DigestConfig:
     cfg = DigestConfig(
         language=r.string("language", d.language, LANGUAGES),
         max_facts=r.integer("max_facts", d.max_facts, 1),
-        lead_sentences=r.integer("lead_sentences", d.lead_sentences, 1),
+    )
+    r.done()
+    return cfg
+
+
+def _stories(path: str, data: Mapping[str, Any]) -> StoryConfig:
+    r = _Reader(path, _table(path, data, "stories"), "stories.")
+    d = StoryConfig()
+    cfg = StoryConfig(
+        threshold=r.number("threshold", d.threshold, 0.0, 1.0),
+        window_hours=r.number("window_hours", d.window_hours, 1.0),
+        inactivity_days=r.number("inactivity_days", d.inactivity_days, 0.1),
     )
     r.done()
     return cfg
@@ -238,9 +259,12 @@ def _telegram(path: str, data: Mapping[str, Any], env: Mapping[str, str]) -> Tel
     owners = r.get(
         "owners",
         (),
-        lambda v: tuple(v)
-        if isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool) for x in v)
-        else None,
+        lambda v: (
+            tuple(v)
+            if isinstance(v, list)
+            and all(isinstance(x, int) and not isinstance(x, bool) for x in v)
+            else None
+        ),
         "a list of Telegram user ids (integers)",
     )
     r.done()
@@ -302,7 +326,17 @@ def _sinks(path: str, data: Mapping[str, Any]) -> tuple[SinkConfig, ...]:
     return tuple(sinks)
 
 
-TOP_LEVEL = {"data_dir", "redis", "poller", "dedup", "digest", "telegram", "feeds", "sinks"}
+TOP_LEVEL = {
+    "data_dir",
+    "redis",
+    "poller",
+    "dedup",
+    "digest",
+    "stories",
+    "telegram",
+    "feeds",
+    "sinks",
+}
 
 
 def parse_config(
@@ -325,6 +359,7 @@ def parse_config(
         poller=_poller(path, data),
         dedup=_dedup(path, data),
         digest=_digest(path, data),
+        stories=_stories(path, data),
         telegram=_telegram(path, data, env),
         feeds=_feeds(path, data, base),
         sinks=_sinks(path, data),

@@ -260,7 +260,8 @@ class DedupStore:
                     which = int(reply[1])
                     orig = _record_id(reply[3]) if reply[3] else ""
                     return DedupDecision(
-                        kind="exact", duplicate_of=orig or article.id,
+                        kind="exact",
+                        duplicate_of=orig or article.id,
                         reason=fp.exact[which - 1][0],
                     )
                 return decision

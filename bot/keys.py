@@ -6,13 +6,9 @@ in braces), so the same code runs on Redis Cluster.
 
 Dedup core (hash tag ``{P:dd}``; E = epoch number, S = shard number):
 
-=================================  =========  ==========================================
-key                                type       content
-=================================  =========  ==========================================
-``P:{P:dd}:x:E:S``                 hash       exact digest (8 B: guid/url/content) → article key (8 B)
-``P:{P:dd}:b:E:S``                 hash       LSH band value (8 B) → article keys (8 B each, ≤ 4)
-``P:{P:dd}:r:E:S``                 hash       article key → record (signature, id, lead) or duplicate note
-=================================  =========  ==========================================
+- ``P:{P:dd}:x:E:S`` hash: exact digest (8 B: guid/url/content) → article key (8 B)
+- ``P:{P:dd}:b:E:S`` hash: LSH band value (8 B) → article keys (8 B each, ≤ 4)
+- ``P:{P:dd}:r:E:S`` hash: article key → record (signature, id, lead) or duplicate note
 
 Dedup keys are grouped by epoch (a third of the TTL) and expire together at
 the end of their epoch plus the TTL, so memory stays bounded without a TTL per
@@ -20,8 +16,9 @@ entry; many small hashes keep Redis's compact listpack encoding.
 
 Feeds (hash tag ``{P:feeds}``):
 
-``P:{P:feeds}:state:<feed digest>`` hash: url, etag, last_modified, failures, next_poll, last_error,
-deactivated.  ``P:{P:feeds}:added`` hash: feed url → JSON of feeds added at run time (CLI).
+``P:{P:feeds}:state:<feed digest>`` hash: url, etag, last_modified, failures, next_poll,
+last_error, deactivated, last_ok, moved_to (the alias of a permanently redirected feed).
+``P:{P:feeds}:added`` hash: feed url → JSON of feeds added at run time (CLI).
 
 Stories and facts (hash tag per story ``{P:s:<id>}``):
 

@@ -1,36 +1,65 @@
-"""The per-article pipeline: dedup claim, then the story/fact brain, then a digest entry."""
+"""The per-article pipeline: dedup claim, story assignment, fact novelty, digest entry.
+
+The decisions are the pure functions of ``digests``; this module only loads
+and saves the state they need (dedup index, story profiles, fact memory).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from bot.config import DigestConfig
+from digests.novelty import new_facts
+
+from bot.config import DigestConfig, StoryConfig
 from bot.dedup_store import DedupStore
+from bot.story_store import StoryStore
 from digests.digest import Outcome, make_entry, source_of
-from digests.models import Article, FactOut
-from digests.sentences import split_sentences
+from digests.facts import Fact, extract_facts
+from digests.models import Article, FactOut, SourceRef
+from digests.stories import (
+    ArticleProfile,
+    article_profile,
+    choose_story,
+    index_keys,
+    merge,
+    new_story,
+)
 
 
-def lead_facts(article: Article, count: int) -> list[FactOut]:
-    """The opening sentences of an article, posted as untyped facts."""
-    source = source_of(article)
-    return [
-        FactOut(type="other", text=s.strip(), sentence=s, sources=(source,))
-        for s in split_sentences(article.text, article.language)[:count]
-        if s.strip()
-    ]
+def fact_out(fact: Fact, source: SourceRef) -> FactOut:
+    return FactOut(
+        type=fact.type,
+        text=fact.text,
+        sentence=fact.sentence,
+        sources=(source,),
+        importance=fact.importance,
+    )
 
 
 class Pipeline:
     """Turns accepted articles into digest entries; suppressed ones into notes."""
 
-    def __init__(self, dedup: DedupStore, digest: DigestConfig) -> None:
+    def __init__(
+        self, dedup: DedupStore, stories: StoryStore, digest: DigestConfig, story: StoryConfig
+    ) -> None:
         self.dedup = dedup
+        self.stories = stories
         self.digest = digest
+        self.story = story
+
+    async def _duplicate(self, article: Article, outcome: Outcome) -> Outcome:
+        original = outcome.dedup.duplicate_of
+        story_id = await self.stories.story_of(original) if original else None
+        outcome.story_id = story_id
+        if story_id and original != article.id:
+            src = source_of(article)
+            await self.stories.note_also_reported(story_id, {"name": src.name, "url": src.url})
+        return outcome
 
     async def process(self, article: Article, now: datetime) -> Outcome:
         decision = await self.dedup.claim(article, now)
-        explain: dict[str, object] = {
+        explain: dict[str, Any] = {
             "dedup": {
                 "kind": decision.kind,
                 "duplicate_of": decision.duplicate_of,
@@ -38,9 +67,89 @@ class Pipeline:
                 "similarity": decision.similarity,
             }
         }
+        outcome = Outcome(article, "duplicate", decision, explain=explain)
         if decision.kind != "new":
-            return Outcome(article, "duplicate", decision, explain=explain)
-        story_id = f"s-{article.id}"
-        facts = lead_facts(article, self.digest.lead_sentences)
-        entry = make_entry(article, "new_story", story_id, facts, cap=self.digest.max_facts)
-        return Outcome(article, "new_story", decision, story_id, facts, entry, explain)
+            return await self._duplicate(article, outcome)
+
+        facts, rejected = extract_facts(article.text, article.language, title=article.title)
+        profile = article_profile(article, facts)
+        candidates = await self.stories.candidates(index_keys(profile), article.published)
+        chosen, ranked = choose_story(profile, candidates, self.story.threshold)
+        explain["story"] = {
+            "joined": chosen.id if chosen else None,
+            "candidates": [{"story": sid, **_score_dict(score)} for sid, score in ranked[:5]],
+            "threshold": self.story.threshold,
+        }
+        source = source_of(article)
+        if chosen is None:
+            story = new_story(profile, await self.stories.next_id())
+            known: list[Fact] = []
+            status = "new_story"
+        else:
+            story = merge(chosen, profile, source.name)
+            known = await self.stories.facts(story.id)
+            status = "update"
+
+        verdicts = new_facts(facts, known)
+        fresh = [f for f, match in verdicts if match is None]
+        explain["sentences"] = _sentence_explain(verdicts, rejected)
+        outcome.story_id = story.id
+        outcome.new_facts = [fact_out(f, source) for f in fresh]
+        await self.stories.save(story, fresh, [article.id])
+
+        if status == "update" and not fresh:
+            outcome.status = "no_new_facts"
+            await self.stories.note_also_reported(
+                story.id, {"name": source.name, "url": source.url}
+            )
+            return outcome
+        outcome.status = status
+        also = [
+            SourceRef(a["name"], a["url"]) for a in await self.stories.take_also_reported(story.id)
+        ]
+        outcome.entry = make_entry(
+            article,
+            status,
+            story.id,
+            outcome.new_facts,
+            title=story.title,
+            cap=self.digest.max_facts,
+            also_reported_by=also,
+            article_count=story.article_count,
+        )
+        return outcome
+
+
+def _score_dict(score: Any) -> dict[str, Any]:
+    fields = getattr(score, "__dataclass_fields__", {})
+    return {
+        name: round(value, 3) if isinstance(value, float) else value
+        for name in fields
+        if isinstance(value := getattr(score, name), int | float | str)
+    }
+
+
+def _sentence_explain(
+    verdicts: list[tuple[Fact, Any]], rejected: list[Any]
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for fact, match in verdicts:
+        if match is None:
+            out.append({"sentence": fact.sentence, "decision": "posted", "type": fact.type})
+        else:
+            out.append(
+                {
+                    "sentence": fact.sentence,
+                    "decision": "known",
+                    "type": fact.type,
+                    "matched": match.known.sentence,
+                    "score": round(float(match.score), 3),
+                    "reason": match.reason,
+                }
+            )
+    for item in rejected:
+        out.append({"sentence": item.sentence, "decision": "not a fact", "reason": item.reason})
+    return out
+
+
+__all__ = ["ArticleProfile", "Pipeline", "fact_out"]

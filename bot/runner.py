@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -113,12 +114,13 @@ class Runner:
             report = await self.cycle(feeds)
             log.info(
                 "cycle: %d fetched, %d not modified, %d errors, %d articles",
-                report.fetched, report.not_modified, len(report.feed_errors), report.articles,
+                report.fetched,
+                report.not_modified,
+                len(report.feed_errors),
+                report.articles,
             )
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=min(60.0, self.cfg.poller.interval))
-            except TimeoutError:
-                pass
 
 
 __all__ = ["CycleReport", "Runner"]

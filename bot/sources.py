@@ -26,7 +26,8 @@ class Loaded:
 def _files(path: Path) -> list[Path]:
     if path.is_dir():
         return sorted(
-            p for p in path.rglob("*")
+            p
+            for p in path.rglob("*")
             if p.is_file() and p.suffix.lower() in ARCHIVE_SUFFIXES + FEED_SUFFIXES
         )
     return [path]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -43,10 +43,10 @@ _QUOTE = re.compile(
 )
 _LINE = re.compile(r"[^\n]+")
 _WORD_AFTER = re.compile(r"[\"'„“”«»(\[]*([^\s\"'„“”«»()\[\],;:.!?]+)")
-_HARD_WRAP_END = ".!?:;…\"“”»«)]"
+_HARD_WRAP_END = '.!?:;…"“”»«)]'
 
 
-@lru_cache(maxsize=None)
+@cache
 def lexicon(name: str) -> dict[str, Any]:
     """The package's lexicon file ``digests/lexicons/<name>.json``, read once."""
     ref = resources.files("digests.lexicons").joinpath(f"{name}.json")
@@ -163,7 +163,7 @@ def _split_unit(text: str, s: int, e: int, r: _Rules, out: list[tuple[int, int]]
 
 def _has_quote(text: str, s: int, e: int) -> bool:
     seg = text[s:e]
-    return any(q in seg for q in "„“«»\"")
+    return any(q in seg for q in '„“«»"')
 
 
 def split_sentence_spans(text: str, language: str) -> list[tuple[int, int]]:

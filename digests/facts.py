@@ -27,6 +27,7 @@ from digests.sentences import lexicon, lexicon_language, split_sentence_spans
 
 __all__ = [
     "FACT_TYPES",
+    "NEGATION",
     "Fact",
     "Rejected",
     "extract_facts",
@@ -90,6 +91,7 @@ _MAX_SENTENCE = 700
 _MIN_CHARS = 20
 _MIN_WORDS = 4
 _SHORT_LINE = 160
+NEGATION = "~not"  # term marking a negated statement
 _MIN_CUE_WEIGHT = 1.5  # a lone noun in a subordinate clause does not type a sentence
 _PERSON_FUZZ = 85  # rapidfuzz ratio for transliteration variants of one surname
 
@@ -372,6 +374,8 @@ class _Lang:
     particles: frozenset[str]
     light_verbs: frozenset[str]
     subordinators: frozenset[str]
+    relatives: frozenset[str]
+    negations: frozenset[str]
     clause0_subordinators: frozenset[str]
     locatives: frozenset[str]
     connectives: frozenset[str]
@@ -436,6 +440,8 @@ def _lang(code: str) -> _Lang:
         particles=frozenset(d["separable_particles"]),
         light_verbs=frozenset(d["light_verbs"]),
         subordinators=subs,
+        relatives=frozenset(d["relative_pronouns"]),
+        negations=frozenset(w for w in d["negations"] if " " not in w),
         clause0_subordinators=clause0,
         locatives=frozenset(d["locative_prepositions"]),
         connectives=frozenset(d["leading_connectives"]),
@@ -1011,6 +1017,7 @@ def _analyse(
 ) -> _Analysis:
     spans = _quote_spans(sentence)
     subordinate: dict[int, bool] = {}
+    relative: set[int] = set()  # relative clauses: background, kept out of the terms
     clause = 0
     first_word_seen = False
     mentions = list(mentions)
@@ -1028,6 +1035,8 @@ def _analyse(
             first_word_seen = True
             subs = lang.subordinators if clause else lang.clause0_subordinators
             subordinate[clause] = t.low in subs
+            if clause and t.low in lang.relatives:
+                relative.add(clause)
         if t.role:
             continue
         if t.cap and known_persons:
@@ -1071,7 +1080,8 @@ def _analyse(
         if cue.concept in ("according", "report") and cue.type == "statement":
             w = min(w, 1.0)  # attribution ('laut', 'according to') is not the event
         hits.append((cue.type, w, pos))
-        concepts.add("~" + cue.concept)
+        if cue.concept != "according" and t.clause not in relative:
+            concepts.add("~" + cue.concept)
 
     determiners = ("a", "an", "the", "its", "his", "her", "their", "this", "that")
     n = len(toks)
@@ -1172,8 +1182,20 @@ def _analyse(
     # --- terms
     terms: set[str] = set(concepts)
     for t in toks:
-        if t.info is not None and not t.role and t.info.terms:
+        if t.info is not None and not t.role and t.info.terms and t.clause not in relative:
             terms.update(t.info.terms)
+    # Polarity: 'confirmed' and 'not (yet) confirmed' must never match.
+    if any(
+        t.kind == "word" and (t.low in lang.negations or t.lemma in lang.negations)
+        for t in toks
+        if t.clause not in relative
+    ) or (lang.code == "de" and _has_particle_verb(toks, lang, "ausstehen")):
+        concepts.add(NEGATION)
+        terms.add(NEGATION)
+    if relative and len(terms) - len(concepts) < 3:
+        for t in toks:
+            if t.info is not None and not t.role and t.info.terms:
+                terms.update(t.info.terms)
     for x in quantities:
         terms.discard(x)
 
@@ -1186,6 +1208,16 @@ def _analyse(
         terms=frozenset(terms),
         has_quote=has_quote,
     )
+
+
+def _has_particle_verb(toks: list[_Tok], lang: _Lang, verb: str) -> bool:
+    """Whether a German split verb such as 'steht … aus' (ausstehen) occurs."""
+    for i, t in enumerate(toks):
+        if t.kind == "word" and t.low in lang.particles and verb.startswith(t.low):
+            stem = verb[len(t.low) :]
+            if any(x.lemma == stem for x in toks[:i] if x.clause == t.clause):
+                return True
+    return False
 
 
 def _separable_cues(toks: list[_Tok], lang: _Lang, add_cue: Any) -> None:

@@ -378,6 +378,7 @@ class _Lang:
     negations: frozenset[str]
     clause0_subordinators: frozenset[str]
     locatives: frozenset[str]
+    institution_heads: tuple[str, ...]
     connectives: frozenset[str]
     titles: frozenset[str]
     title_suffixes: tuple[str, ...]
@@ -444,6 +445,7 @@ def _lang(code: str) -> _Lang:
         negations=frozenset(w for w in d["negations"] if " " not in w),
         clause0_subordinators=clause0,
         locatives=frozenset(d["locative_prepositions"]),
+        institution_heads=tuple(d["institution_heads"]),
         connectives=frozenset(d["leading_connectives"]),
         titles=frozenset(d["titles"]),
         title_suffixes=tuple(d["title_suffixes"]),
@@ -496,6 +498,13 @@ def _entry_tokens(name: str) -> tuple[str, ...]:
     )
 
 
+def _adjective_stem(token: str) -> str:
+    for ending in ("es", "er", "en", "em", "e"):
+        if token.endswith(ending) and len(token) - len(ending) >= 4:
+            return token[: -len(ending)]
+    return token
+
+
 @lru_cache(maxsize=4)
 def _gazetteer(code: str) -> _Gazetteer:
     data = lexicon("actors")
@@ -510,6 +519,9 @@ def _gazetteer(code: str) -> _Gazetteer:
         else:
             mode = "name"
         toks = _entry_tokens(name)
+        if code == "de" and len(toks) > 1 and mode == "name":
+            # 'Weißes Haus' also as 'im Weißen Haus': declined adjectives match by stem
+            toks = tuple(_adjective_stem(t) for t in toks[:-1]) + toks[-1:]
         if toks:
             entries.append(_Entry(toks, mode, actor, city))
 
@@ -582,7 +594,12 @@ def _match_actors(toks: list[_Tok], lang: _Lang) -> list[tuple[int, int, str, bo
             continue
         k, e = hit
         prev = toks[i - 1].low if i else ""
-        if e.city and prev in lang.locatives:
+        # 'talks in Rome' names a place, 'the government in Ankara' the state
+        if (
+            e.city
+            and prev in lang.locatives
+            and not (i >= 2 and toks[i - 2].lemma.endswith(lang.institution_heads))
+        ):
             i += k  # a place ('talks in Rome'), not the government acting
             continue
         found.append((i, i + k, e.actor, e.actor == ""))

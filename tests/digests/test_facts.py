@@ -1,0 +1,241 @@
+"""Fact extraction: typing, actors, persons, numbers, quotes, rejection, serialisation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from digests.facts import (
+    FACT_TYPES,
+    Fact,
+    extract_facts,
+    fact_from_dict,
+    fact_to_dict,
+    person_key,
+)
+
+
+def one(sentence: str, language: str) -> Fact:
+    facts, rejected = extract_facts(sentence, language)
+    assert len(facts) == 1, rejected
+    return facts[0]
+
+
+TYPED = [
+    ("confirmation", "de", "Das Verteidigungsministerium bestätigte am Dienstag den Absturz."),
+    ("confirmation", "en", "The defence ministry confirmed on Tuesday that a helicopter crashed."),
+    ("statement", "de", "Die Sprecherin der Regierung erklärte, man prüfe alle Optionen."),
+    ("statement", "en", "A government spokeswoman said officials were reviewing all options."),
+    ("thanks_praise", "de", "Die brasilianische Präsidentin dankte den Helfern für ihren Einsatz."),
+    ("thanks_praise", "en", "Brazil's president thanked the rescue workers for their effort."),
+    ("reaction_criticism", "de", "Frankreich verurteilte den Angriff auf das Konsulat scharf."),
+    ("reaction_criticism", "de", "Die Niederlande äußerten große Bedenken über das neue Gesetz."),
+    ("reaction_criticism", "en", "France strongly condemned the attack on the consulate."),
+    ("demand", "de", "Die Europäische Union forderte die Freilassung aller Journalisten."),
+    ("demand", "de", "Die Kanzlerin forderte Minsk auf, die Gefangenen freizulassen."),
+    ("demand", "en", "The European Union called on the authorities to release all journalists."),
+    ("meeting_visit", "de", "Der kanadische Premierminister besuchte am Montag das Flutgebiet."),
+    ("meeting_visit", "en", "The Canadian prime minister visited the flooded region on Monday."),
+    ("military_action", "de", "Israelische Jets griffen nachts Stellungen im Libanon an."),
+    ("military_action", "en", "Israeli jets struck positions in southern Lebanon overnight."),
+    ("agreement", "de", "Indien und Japan unterzeichneten ein Abkommen über eine Bahnstrecke."),
+    ("agreement", "en", "India and Japan signed an agreement to build a new rail line."),
+    ("number_estimate", "de", "Nach Schätzungen kamen beim Beben 240 Menschen ums Leben."),
+    ("number_estimate", "en", "At least 240 people died in the quake, according to estimates."),
+    ("denial", "de", "Die Regierung in Ankara wies die Vorwürfe entschieden zurück."),
+    ("denial", "en", "The government in Ankara flatly denied the allegations."),
+    ("warning_threat", "de", "Die Weltgesundheitsorganisation warnte vor der Ausbreitung."),
+    ("warning_threat", "en", "The World Health Organization warned that the virus could spread."),
+    ("decision_policy", "de", "Der Bundestag beschloss strengere Regeln für Waffenexporte."),
+    ("decision_policy", "en", "The parliament approved stricter rules for arms exports on Friday."),
+]
+
+
+@pytest.mark.parametrize(("want", "language", "sentence"), TYPED)
+def test_typing(want: str, language: str, sentence: str) -> None:
+    assert one(sentence, language).type == want
+
+
+def test_every_type_is_covered_by_the_examples() -> None:
+    assert {t for t, _, _ in TYPED} == set(FACT_TYPES) - {"other"}
+
+
+def test_sentence_without_cue_is_other() -> None:
+    assert one("Die Brücke über den Fluss wurde im Jahr 1902 gebaut.", "de").type == "other"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "language", "actor"),
+    [
+        ("Der Kreml wies die Berichte über Truppenbewegungen zurück.", "de", "RU"),
+        ("Die nordkoreanischen Behörden meldeten einen neuen Raketentest.", "de", "KP"),
+        ("Pjöngjang kündigte weitere Tests für den Herbst an.", "de", "KP"),
+        ("Das Weiße Haus kritisierte die Entscheidung am Abend.", "de", "US"),
+        ("The White House criticised the decision on Monday evening.", "en", "US"),
+        ("The State Department urged both sides to show restraint.", "en", "US"),
+        ("Peking protestierte gegen den Besuch der Delegation.", "de", "CN"),
+        ("Kyiv said the talks had been postponed until next week.", "en", "UA"),
+        ("Die EU-Kommission legte am Mittwoch einen Entwurf vor.", "de", "EU"),
+        ("The IAEA said inspectors had regained access to the plant.", "en", "org:iaea"),
+        ("Russlands Außenminister reiste am Sonntag nach Ankara.", "de", "RU"),
+    ],
+)
+def test_actor_aliases(sentence: str, language: str, actor: str) -> None:
+    assert actor in one(sentence, language).actors
+
+
+def test_capital_as_place_is_not_an_actor() -> None:
+    f = one("Die beiden Minister trafen sich am Dienstag in Rom zu Gesprächen.", "de")
+    assert "IT" not in f.actors
+
+
+def test_persons_from_titles_first_names_and_bare_surnames() -> None:
+    text = (
+        "Der finnische Präsident Mikko Laaksonen traf am Montag die Delegation. "
+        "Laaksonen sagte danach, das Treffen sei gut verlaufen."
+    )
+    facts, _ = extract_facts(text, "de")
+    key = "person:" + person_key("Laaksonen")
+    assert key in facts[0].actors
+    assert key in facts[1].actors
+    assert "FI" in facts[0].actors
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Selenskyj", "Zelensky"),
+        ("Selenskyj", "Zelenskyy"),
+        ("Selenski", "Zelenskij"),
+        ("Lawrow", "Lavrov"),
+        ("Schoigu", "Shoigu"),
+        ("Netanjahu", "Netanyahu"),
+    ],
+)
+def test_transliterations_fold_to_one_key(a: str, b: str) -> None:
+    assert person_key(a) == person_key(b)
+
+
+def test_transliteration_resolves_against_known_persons() -> None:
+    facts, _ = extract_facts(
+        "Selenskyj lobte die Soldaten für ihren Mut.", "de", known_persons=["person:selenski"]
+    )
+    assert "person:selenski" in facts[0].actors
+
+
+def test_surname_first_names() -> None:
+    f = one("Machthaber Kim Jong-un inspizierte am Freitag eine neue Fabrik.", "de")
+    assert "person:kim" in f.actors
+
+
+@pytest.mark.parametrize(
+    ("sentence", "language", "want"),
+    [
+        ("Nach Angaben der Behörden wurden 15.000 Soldaten verlegt.", "de", "15000 soldiers"),
+        ("Die Behörden zählten 15 000 Soldaten an der Grenze.", "de", "15000 soldiers"),
+        ("Officials said 14,000 troops were moved to the border.", "en", "14000 soldiers"),
+        ("Die Inflation stieg im Mai auf 3,5 Prozent, teilte das Amt mit.", "de", "3.5%"),
+        ("Inflation rose to 3.5 percent in May, the office said.", "en", "3.5%"),
+        ("Die Regierung stellte 2,5 Milliarden Euro bereit.", "de", "2500000000 eur"),
+        ("Bei dem Unglück starben acht Menschen, sagte die Polizei.", "de", "8 people"),
+    ],
+)
+def test_numbers_are_normalised(sentence: str, language: str, want: str) -> None:
+    assert want in one(sentence, language).numbers
+
+
+@pytest.mark.parametrize(
+    ("sentence", "language"),
+    [
+        ("Am 26. April 2025 unterzeichneten die Minister den Vertrag in Oslo.", "de"),
+        ("On April 26, 2025, the ministers signed the treaty in Oslo.", "en"),
+        ("The ministers signed the treaty in Oslo on 26 April 2025.", "en"),
+    ],
+)
+def test_dates_are_iso(sentence: str, language: str) -> None:
+    assert "2025-04-26" in one(sentence, language).numbers
+
+
+def test_quote_speaker() -> None:
+    f = one("„Wir werden nicht nachgeben“, sagte Außenministerin Lena Hartmann am Abend.", "de")
+    assert f.quote_speaker == "person:" + person_key("Hartmann")
+    g = one('Foreign Minister Paul Weaver said: "We will not give in."', "en")
+    assert g.quote_speaker == "person:" + person_key("Weaver")
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("WERBUNG", "boilerplate"),
+        ("Newsletter Newsletters Events Podcasts Videos", "boilerplate"),
+        ("Diesen Artikel teilen", "boilerplate"),
+        ("More Stories", "boilerplate"),
+        ("Read more about the summit in our live blog.", "teaser"),
+        ("Lesen Sie mehr über den Gipfel in unserem Liveblog.", "teaser"),
+        ("Von Anna Berger und Tom Keller", "byline"),
+        ("Wird die Regierung die Steuern tatsächlich senken?", "question"),
+        ("Foto: Max Muster/dpa", "boilerplate"),
+        ("Ein Feuerwehrmann vor dem Gebäude. Copyright: Max Muster", "credit"),
+    ],
+)
+def test_noise_is_rejected(line: str, reason: str) -> None:
+    language = "en" if line[0] in "MR" else "de"
+    facts, rejected = extract_facts(line, language)
+    assert not facts
+    assert rejected[-1].reason == reason
+
+
+def test_headline_without_verb_is_rejected_but_body_kept() -> None:
+    text = "Neue Brücke für Linz\nDie Stadt Linz eröffnete am Montag eine neue Brücke."
+    facts, rejected = extract_facts(text, "de")
+    assert [r.reason for r in rejected] == ["no_verb"]
+    assert len(facts) == 1
+
+
+def test_related_links_after_marker_are_rejected() -> None:
+    text = (
+        "Die Stadt eröffnete am Montag eine neue Brücke über die Donau.\n"
+        "Zum selben Thema\n"
+        "Bürgermeister kündigt weitere Brücken an\n"
+    )
+    facts, rejected = extract_facts(text, "de")
+    assert len(facts) == 1
+    assert [r.reason for r in rejected] == ["boilerplate", "related"]
+
+
+def test_title_line_repeated_in_text_is_rejected() -> None:
+    title = "Stadt eröffnet neue Brücke über die Donau"
+    facts, rejected = extract_facts(
+        title + "\nDie Stadt eröffnete am Montag eine neue Brücke.", "de", title=title
+    )
+    assert rejected[0].reason == "headline"
+    assert len(facts) == 1
+
+
+def test_text_trims_leading_connective() -> None:
+    f = one("But the ministry denied any involvement in the attack.", "en")
+    assert f.text == "The ministry denied any involvement in the attack."
+    assert f.sentence.startswith("But")
+
+
+def test_sentence_is_exact_substring() -> None:
+    text = "Kopfzeile\n\n  Die Regierung bestätigte den Plan.   Der Rat stimmte zu.  "
+    facts, _ = extract_facts(text, "de")
+    for f in facts:
+        assert f.sentence in text
+
+
+def test_agents_are_the_acting_group() -> None:
+    f = one("Der russische Präsident Anton Belov dankte dem Nachbarland für die Hilfe.", "de")
+    assert f.agents == {"RU", "person:belov"}
+    g = one("Als Reaktion kritisierte China die Entsendung der Soldaten nach Polen.", "de")
+    assert "CN" in g.agents
+    assert "PL" not in g.agents
+
+
+def test_serialisation_round_trip() -> None:
+    f = one("Am 26. April 2025 bestätigte das Weiße Haus 120 Festnahmen.", "de")
+    d = fact_to_dict(f)
+    assert fact_from_dict(json.loads(json.dumps(d))) == f
+    assert "x" not in d  # text equals sentence, so it is not stored twice

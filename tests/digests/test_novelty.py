@@ -1,0 +1,154 @@
+"""Novelty: known vs new facts across wordings, numbers, actors and languages."""
+
+from __future__ import annotations
+
+import json
+
+from digests.facts import Fact, extract_facts, fact_from_dict, fact_to_dict
+from digests.novelty import KNOWN_THRESHOLD, Match, is_known, match_known, new_facts
+
+# One invented event, told twice in different words.
+ARTICLE_A = (
+    "Erdrutsch in den Anden\n"
+    "Peru hat offiziell bestätigt, dass bei dem Erdrutsch in der Provinz Cusco "
+    "12 Menschen ums Leben gekommen sind. "
+    "Präsidentin Carla Mendoza dankte den Rettungskräften für ihren unermüdlichen Einsatz. "
+    "Chile kritisierte die schleppende Hilfe der Behörden im Katastrophengebiet. "
+    "Die Regierung in Lima kündigte einen Hilfsfonds für die Betroffenen an.\n"
+    "WERBUNG\n"
+)
+ARTICLE_B = (
+    "Die peruanische Regierung bestätigte am Sonntag offiziell den Erdrutsch in Cusco. "
+    "Staatschefin Mendoza bedankte sich bei den Rettungskräften für deren unermüdlichen Einsatz. "
+    "Inzwischen ist die Zahl der Todesopfer auf 15 Menschen gestiegen. "
+    "Auch Argentinien kritisierte die schleppende Hilfe der Behörden im Katastrophengebiet. "
+    "Die Präsidentin lobte erneut die Arbeit der Rettungskräfte und dankte ihnen für den Einsatz.\n"
+    "Diesen Artikel teilen\n"
+)
+
+
+def _facts(text: str, language: str = "de", known: list[Fact] | None = None) -> list[Fact]:
+    persons = sorted({a for f in known or [] for a in f.actors if a.startswith("person:")})
+    facts, _ = extract_facts(text, language, known_persons=persons)
+    return facts
+
+
+def _find(facts: list[Fact], needle: str) -> Fact:
+    return next(f for f in facts if needle in f.sentence)
+
+
+def test_german_pair_known_and_new() -> None:
+    known = _facts(ARTICLE_A)
+    result = {f.sentence: m for f, m in new_facts(_facts(ARTICLE_B, known=known), known)}
+
+    confirm = next(m for s, m in result.items() if s.startswith("Die peruanische"))
+    assert confirm is not None
+    assert confirm.known.type == "confirmation"
+
+    thanks = next(m for s, m in result.items() if s.startswith("Staatschefin"))
+    assert thanks is not None
+    assert thanks.known.type == "thanks_praise"
+
+    number = next(m for s, m in result.items() if "15 Menschen" in s)
+    assert number is None  # 12 -> 15 dead is news
+
+    reaction = next(m for s, m in result.items() if s.startswith("Auch Argentinien"))
+    assert reaction is None  # a new government reacting is news
+
+    repeat = next(m for s, m in result.items() if s.startswith("Die Präsidentin lobte"))
+    assert repeat is not None  # the thanks again, said twice in article B
+
+
+def test_same_article_repeat_is_reported_as_such() -> None:
+    facts = _facts(
+        "Die Regierung Perus bestätigte den Erdrutsch in der Provinz Cusco offiziell. "
+        "Der Erdrutsch in der Provinz Cusco wurde von der Regierung Perus offiziell bestätigt."
+    )
+    (first, m1), (_, m2) = new_facts(facts, [])
+    assert m1 is None
+    assert m2 is not None and m2.reason.startswith("same article")
+    assert m2.known is first
+
+
+def test_changed_number_is_new() -> None:
+    old = _facts("Nach Angaben der Armee wurden 14.000 Soldaten an die Grenze verlegt.")
+    new = _facts("Die Armee verlegte nach eigenen Angaben 15.000 Soldaten an die Grenze.")
+    same = _facts("Laut der Armee wurden 14 000 Soldaten an die Grenze verlegt.")
+    assert match_known(new[0], old) is None
+    assert is_known(same[0], old)
+
+
+def test_changed_number_is_new_in_english() -> None:
+    old = _facts("Officials said 12 people were killed in the flooding.", "en")
+    new = _facts("Officials said 15 people were killed in the flooding.", "en")
+    assert not is_known(new[0], old)
+
+
+def test_new_actor_reacting_is_new() -> None:
+    old = _facts("Die USA kritisierten die Entsendung der Truppen nach Belarus scharf.")
+    new = _facts("China kritisierte die Entsendung der Truppen nach Belarus ebenfalls scharf.")
+    again = _facts("Washington übte scharfe Kritik an der Entsendung der Truppen nach Belarus.")
+    assert not is_known(new[0], old)
+    assert is_known(again[0], old)
+
+
+def test_transliterations_are_the_same_actor() -> None:
+    old = _facts("Präsident Selenskyj dankte den Partnern für die neuen Flugabwehrsysteme.")
+    new = _facts("President Zelensky thanked the partners for the new air defence systems.", "en")
+    assert old[0].agents & {"person:selenski"}
+    assert new[0].agents == old[0].agents
+    other = _facts("Außenminister Lavrov dankte den Partnern für die neuen Flugabwehrsysteme.")
+    assert not is_known(other[0], old)
+
+
+def test_paraphrase_regardless_of_wording() -> None:
+    old = _facts(
+        "Der japanische Regierungschef traf am Montag in Seoul den südkoreanischen Präsidenten."
+    )
+    new = _facts(
+        "In Seoul kam der japanische Regierungschef am Montag mit dem Präsidenten "
+        "Südkoreas zu einem Treffen zusammen."
+    )
+    m = match_known(new[0], old)
+    assert m is not None
+    assert m.score >= KNOWN_THRESHOLD
+
+
+def test_different_events_between_same_actors_stay_apart() -> None:
+    old = _facts(
+        "Russland und Nordkorea unterzeichneten ein Abkommen über militärische Zusammenarbeit."
+    )
+    new = _facts("Der russische Außenminister besuchte die nordkoreanische Hafenstadt Wonsan.")
+    call = _facts("Die Staatschefs Russlands und Nordkoreas telefonierten über die Lage.")
+    assert not is_known(new[0], old)
+    assert not is_known(call[0], old)
+
+
+def test_negation_is_never_a_repeat() -> None:
+    old = _facts("Die Regierung bestätigte den Bericht über die Festnahmen offiziell.")
+    new = _facts("Die Regierung bestätigte den Bericht über die Festnahmen offiziell nicht.")
+    assert not is_known(new[0], old)
+
+
+def test_date_change_is_new() -> None:
+    old = _facts("The summit will take place in Oslo on 12 June 2025, officials said.", "en")
+    new = _facts("The summit will take place in Oslo on 19 June 2025, officials said.", "en")
+    assert not is_known(new[0], old)
+
+
+def test_memory_round_trip_keeps_decisions() -> None:
+    known = _facts(ARTICLE_A)
+    stored = json.loads(json.dumps([fact_to_dict(f) for f in known]))
+    restored = [fact_from_dict(d) for d in stored]
+    assert restored == known
+    cand = _facts(ARTICLE_B, known=known)
+    assert [m is None for _, m in new_facts(cand, restored)] == [
+        m is None for _, m in new_facts(cand, known)
+    ]
+
+
+def test_match_is_a_value() -> None:
+    f = _facts("Die Regierung Perus bestätigte den Erdrutsch in der Provinz Cusco offiziell.")[0]
+    m = match_known(f, [f])
+    assert isinstance(m, Match)
+    assert m.known is f and m.score > 0.9

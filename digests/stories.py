@@ -365,13 +365,16 @@ _BILINGUAL = """
 """
 
 _WORD = re.compile(r"[^\W\d_](?:[\w'’]*[^\W_])?", re.UNICODE)
-_NUMBER = re.compile(
-    r"(?<![\w.,])\d{1,3}(?:[.,' ]\d{3})+(?:[.,]\d+)?(?![\w])|(?<![\w.,])\d+(?:[.,]\d+)?"
+# A word, with what stands right before it: sentence punctuation ("p": a capital here
+# proves nothing) or a hyphen inside a compound ("h": "Jong-un", "Kreml-Sprecher").
+_TOKEN = re.compile(
+    r"(?:(?P<p>[.!?:\"“„»(])[\s\xa0]*|(?P<h>(?<=\w)-))?(?P<w>[^\W\d_](?:[\w'’]*[^\W_])?)"
 )
-_DATE_DMY = re.compile(r"\b(\d{1,2})\.?\s+([A-Za-zÄÖÜäöüé]{3,9})\.?(?:\s+(\d{4}))?")
-_DATE_MDY = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4}))?")
-_DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-_DATE_NUMERIC = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b")
+_DIGITS = re.compile(r"\d+(?:[.,'\-]\d+)*")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+_MONTH_AFTER = re.compile(r"\.?[ \xa0]+([^\W\d_]{3,9})\b")
+_MONTH_BEFORE = re.compile(r"\b([^\W\d_]{3,9})\.?[ \xa0]+$")
 _SENTENCE_END = re.compile(r"[.!?…:]['\"”“»«]?\s*$")
 _SENTENCE_BOUNDARY = re.compile(r"(?<=[.!?…])['\"”“»«]?\s+")
 # Derivational endings that the dictionary also knows as words ("Partner|schaft").
@@ -385,7 +388,6 @@ _PARTICLES = _words(
 )
 _LINKING = ("", "s", "es", "n", "en", "er", "e")
 _SUPPORTED = frozenset(("de", "en"))
-_OPENER = re.compile(r"[.!?:\"“„»(]\s*$")
 _LOCATIVE = frozenset(("in", "im", "nach", "aus", "bei", "at", "to", "from", "near", "into"))
 # Endings stripped before a gazetteer lookup: "Russlands", "Nordkoreas", "Kremls", "Russians".
 _TRANSLIT = (
@@ -468,6 +470,7 @@ class StoryScore:
 # --- tokenising ----------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=200_000)
 def _fold(word: str) -> str:
     """Case- and accent-insensitive key: "Pjöngjang" and "Pjongjang" meet."""
     decomposed = unicodedata.normalize("NFKD", word.casefold())
@@ -620,9 +623,15 @@ class _Tok:
     capital_is_name: bool
     after_locative: bool
     joined: bool  # follows a hyphen inside one word
+    special: bool  # may start a lexicon name or a person's name
+    role: bool  # a role word ("Präsident", "mayor"): a name may follow
 
 
-def _lookup_keys(surface: str, fold: str, lang: str) -> tuple[str, ...]:
+@lru_cache(maxsize=200_000)
+def _lookup_keys(surface: str, lang: str) -> tuple[str, ...]:
+    """Keys under which the gazetteer may know ``surface``: its fold, the fold of its
+    lemma, and the fold with an inflection ending removed. The first is the fold."""
+    fold = _fold(surface)
     keys = [fold]
     lemma = _fold(_lemma(surface, lang))
     if lemma != fold:
@@ -633,34 +642,48 @@ def _lookup_keys(surface: str, fold: str, lang: str) -> tuple[str, ...]:
     return tuple(keys)
 
 
+@lru_cache(maxsize=200_000)
+def _word_info(word: str, lang: str) -> tuple[tuple[str, ...], bool, bool, bool]:
+    """(lookup keys, capitalised, may start a name, is a role word), cached per word."""
+    keys = _lookup_keys(word, lang)
+    gaz = _gazetteer()
+    special = (
+        any(k in gaz.entries for k in keys)
+        or keys[0] in gaz.first_names
+        or keys[0] in gaz.surname_first
+    )
+    return keys, word[0].isupper(), special, _is_role(keys[0])
+
+
 def _tokenise(text: str, lang: str) -> list[_Tok]:
-    """Word tokens, hyphenated compounds split, with the context the analysis needs."""
+    """Word tokens with the context the analysis needs (hot path: one regex, no lookbacks)."""
     out: list[_Tok] = []
+    append = out.append
     previous = ""
-    for m in _WORD.finditer(text):
-        word = m.group(0).replace("’", "'")
-        start = m.start()
-        before = text[max(0, start - 3) : start]
-        sentence_start = start == 0 or bool(_OPENER.search(before))
-        locative = previous in _LOCATIVE
-        for n, part in enumerate(word.split("'")[0].split("-")):
-            if not part:
+    english = lang != "de"
+    for m in _TOKEN.finditer(text):
+        punct, hyphen, word = m.groups()
+        if "'" in word or "’" in word:
+            word = word.replace("’", "'").split("'")[0]
+            if not word:
                 continue
-            fold = _fold(part)
-            out.append(
-                _Tok(
-                    surface=part,
-                    fold=fold,
-                    keys=_lookup_keys(part, fold, lang),
-                    capital=part[0].isupper(),
-                    capital_is_name=lang != "de" and not sentence_start,
-                    after_locative=locative,
-                    joined=n > 0,
-                )
+        keys, capital, special, role = _word_info(word, lang)
+        name_like = english and punct is None and m.start() > 0
+        # Positional: this runs once per word, and keyword construction costs twice as much.
+        append(
+            _Tok(
+                word,
+                keys[0],
+                keys,
+                capital,
+                name_like,
+                previous in _LOCATIVE,
+                hyphen is not None,
+                special,
+                role,
             )
-            sentence_start = False
-            locative = False
-        previous = _fold(word)
+        )
+        previous = keys[0]
     return out
 
 
@@ -710,7 +733,7 @@ def _match_person(tokens: list[_Tok], i: int, gaz: _Gazetteer, lang: str) -> tup
             j += 1
         if j < len(tokens) and tokens[j].capital and tokens[j].fold not in gaz.first_names:
             return j + 1 - i, tokens[j].fold
-    if i > 0 and _is_role(tokens[i - 1].fold) and not _known(tok.surface, lang):
+    if i > 0 and tokens[i - 1].role and not _known(tok.surface, lang):
         return 1, tok.fold
     return None
 
@@ -719,6 +742,7 @@ def _is_role(fold: str) -> bool:
     return fold in _ROLE_KEYS or fold.endswith(_ROLE_SUFFIXES)
 
 
+@lru_cache(maxsize=100_000)
 def _name_key(fold: str) -> str:
     """Spelling-neutral key for names: Selenskyj = Zelensky, Lawrow = Lavrov,
     Hryzenko = Hrytsenko, Pjöngjang = Pyongyang."""
@@ -796,10 +820,19 @@ class _Bag:
 def _scan(text: str, lang: str, weight: float, bag: _Bag) -> None:
     gaz = _gazetteer()
     tokens = _tokenise(text, lang)
+    terms, names = bag.terms, bag.names
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        alias = _match_alias(tokens, i, gaz)
+        if not tok.special and not (tok.capital and (bag.surnames or (i and tokens[i - 1].role))):
+            # Most words: no name can start here.
+            for key, factor, proper in _analyse(tok.surface, lang, tok.capital_is_name):
+                terms[key] = terms.get(key, 0.0) + weight * factor
+                if proper:
+                    names[key] = names.get(key, 0.0) + weight * factor
+            i += 1
+            continue
+        alias = _match_alias(tokens, i, gaz) if tok.special else None
         if alias:
             n, actor, kind = alias
             if kind == "city" and tok.after_locative:
@@ -899,34 +932,39 @@ def _number_key(raw: str) -> str | None:
 
 
 def extract_numbers(text: str) -> frozenset[str]:
-    """Figures, years and calendar dates, normalised across German and English notation."""
+    """Figures, years and calendar dates, normalised across German and English notation.
+
+    One scan for digit runs; each run is then read in Python, which is several times
+    faster than one regular expression per notation on a 2-KB text.
+    """
     found: set[str] = set()
-    spans: list[tuple[int, int]] = []
-    for m in _DATE_ISO.finditer(text):
-        found.add(f"d:{m.group(2)}-{m.group(3)}")
-        found.add(f"y:{m.group(1)}")
-        spans.append(m.span())
-    for m in _DATE_NUMERIC.finditer(text):
-        day, month = int(m.group(1)), int(m.group(2))
-        if 1 <= day <= 31 and 1 <= month <= 12:
-            found.add(f"d:{month:02d}-{day:02d}")
-            found.add(f"y:{m.group(3)}")
-            spans.append(m.span())
-    for pattern, day_group, month_group in ((_DATE_DMY, 1, 2), (_DATE_MDY, 2, 1)):
-        for m in pattern.finditer(text):
-            month_no = _MONTHS.get(m.group(month_group).lower())
-            day = int(m.group(day_group))
-            if month_no and 1 <= day <= 31:
-                found.add(f"d:{month_no:02d}-{day:02d}")
-                if m.group(3):
-                    found.add(f"y:{m.group(3)}")
-                spans.append(m.span())
-    for m in _NUMBER.finditer(text):
-        if any(a <= m.start() < b for a, b in spans):
+    for m in _DIGITS.finditer(text):
+        raw = m.group(0)
+        start, end = m.span()
+        if start and (text[start - 1].isalpha() or text[start - 1] in "_"):
+            continue  # "A8", "G7", "F-16": names, not figures
+        iso = _ISO_DATE.fullmatch(raw) or _DOTTED_DATE.fullmatch(raw)
+        if iso:
+            year, month, day = (iso.group(1), iso.group(2), iso.group(3))
+            if len(day) == 4:  # dotted: day.month.year
+                year, month, day = day, month, year
+            if 1 <= int(month) <= 12 and 1 <= int(day) <= 31:
+                found.add(f"d:{int(month):02d}-{int(day):02d}")
+                found.add(f"y:{year}")
             continue
-        key = _number_key(m.group(0))
-        if key:
-            found.add(key)
+        for part in raw.split("-"):
+            if part.isdigit() and len(part) <= 2 and len(raw) == len(part):
+                # A day of the month: "26. April", "26 April", "April 26".
+                after = _MONTH_AFTER.match(text, end)
+                before = _MONTH_BEFORE.search(text, max(0, start - 12), start)
+                hit = after or before
+                month_no = _MONTHS.get(hit.group(1).lower()) if hit else None
+                if month_no and 1 <= int(part) <= 31:
+                    found.add(f"d:{month_no:02d}-{int(part):02d}")
+                    continue
+            key = _number_key(part) if part else None
+            if key:
+                found.add(key)
     return frozenset(found)
 
 

@@ -217,6 +217,9 @@ class _Info:
     light: bool
     verbish: bool  # a verb form when not capitalised (German) / anywhere (English)
     terms: tuple[str, ...]  # content lemma and compound parts, or ()
+    negation: bool
+    pkey: str  # folded surname key if this word were a person's name
+    pkey_gen: str  # the same without a genitive 's' ('Putins')
 
 
 @lru_cache(maxsize=300_000)
@@ -261,6 +264,9 @@ def _word_info(text: str, code: str) -> _Info:
         light=lemma in lang.light_verbs,
         verbish=verbish,
         terms=terms,
+        negation=low in lang.negations or lemma in lang.negations,
+        pkey=person_key(text) if cap else "",
+        pkey_gen=person_key(text[:-1]) if cap and low.endswith("s") and len(text) > 4 else "",
     )
 
 
@@ -294,7 +300,23 @@ def _tokenize(sentence: str, lang: str) -> list[_Tok]:
             info = cache.get(chunk)
             if info is None:
                 info = cache[chunk] = _word_info(chunk, lang)
-            append(_word_tok(chunk, start, end, False, info))
+            append(
+                _Tok(
+                    chunk,
+                    start,
+                    end,
+                    "word",
+                    False,
+                    info.low,
+                    info.lemma,
+                    0,
+                    False,
+                    "",
+                    info.title,
+                    info.cap,
+                    info,
+                )
+            )
         elif chunk[-1] in _TRAIL and chunk[:-1].isalpha():
             word = chunk[:-1]
             info = cache.get(word)
@@ -385,6 +407,7 @@ class _Lang:
     months: dict[str, int]
     number_words: dict[str, int]
     multipliers: dict[str, int]
+    numberish: frozenset[str]  # words that may start a figure or a date
     percent_words: frozenset[str]
     currency_words: dict[str, str]
     unit_classes: dict[str, str]
@@ -452,6 +475,7 @@ def _lang(code: str) -> _Lang:
         months=dict(d["months"]),
         number_words=dict(d["number_words"]),
         multipliers=dict(d["multipliers"]),
+        numberish=frozenset(d["number_words"]) | frozenset(d["months"]),
         percent_words=frozenset(w for w in d["percent_words"] if " " not in w),
         currency_words=dict(d["currency_words"]),
         unit_classes=dict(d["unit_classes"]),
@@ -744,21 +768,10 @@ def _find_persons(toks: list[_Tok], lang: _Lang) -> list[tuple[int, int, str]]:
     return out
 
 
-def _bare_person(tok: _Tok, known: dict[str, str], lang: str) -> str | None:
-    """A surname on its own that refers to a person met before in the text or story."""
-    if not known or tok.kind != "word" or not tok.cap or tok.role:
-        return None
-    key = person_key(tok.text)
-    if key in known:
-        return known[key]
-    if tok.low.endswith("s") and len(tok.text) > 4:
-        gen = person_key(tok.text[:-1])  # German genitive 'Putins'
-        if gen in known:
-            return known[gen]
-    if len(key) < 5:
-        return None
+def _fuzzy_person(text: str, key: str, known: dict[str, str], lang: str) -> str | None:
+    """A surname spelt another way than a person met before ('Zelenskij' ~ 'Selenskyj')."""
     close = [k for k in known if k[:1] == key[:1] and abs(len(k) - len(key)) <= 2 and len(k) >= 5]
-    if not close or simplemma.is_known(tok.text, lang):
+    if not close or simplemma.is_known(text, lang):
         return None
     best = process.extractOne(key, close, scorer=fuzz.ratio, score_cutoff=_PERSON_FUZZ)
     return known[best[0]] if best else None
@@ -1035,6 +1048,9 @@ def _analyse(
     spans = _quote_spans(sentence)
     subordinate: dict[int, bool] = {}
     relative: set[int] = set()  # relative clauses: background, kept out of the terms
+    last_word: dict[int, int] = {}
+    has_number = False
+    number_words = lang.numberish
     clause = 0
     first_word_seen = False
     mentions = list(mentions)
@@ -1047,7 +1063,12 @@ def _analyse(
         if spans:
             t.quoted = any(qs < t.start and t.end < qe for qs, qe in spans)
         if t.kind != "word":
+            if t.kind in ("num", "date"):
+                has_number = True
             continue
+        last_word[clause] = idx
+        if t.low in number_words:
+            has_number = True
         if not first_word_seen:
             first_word_seen = True
             subs = lang.subordinators if clause else lang.clause0_subordinators
@@ -1056,8 +1077,13 @@ def _analyse(
                 relative.add(clause)
         if t.role:
             continue
-        if t.cap and known_persons:
-            key = _bare_person(t, known_persons, lang.code)
+        winfo = t.info
+        if t.cap and known_persons and winfo is not None:
+            key = known_persons.get(winfo.pkey) or (
+                known_persons.get(winfo.pkey_gen) if winfo.pkey_gen else None
+            )
+            if key is None and len(winfo.pkey) >= 5:
+                key = _fuzzy_person(t.text, winfo.pkey, known_persons, lang.code)
             if key:
                 t.role = "person"
                 mentions.append((idx, idx + 1, key))
@@ -1140,7 +1166,7 @@ def _analyse(
         if toks[i].clause not in nominal_clauses:
             add_cue(_SAY, i)
     if lang.code == "de":
-        _separable_cues(toks, lang, add_cue)
+        _separable_cues(toks, lang, add_cue, last_word)
 
     best: dict[str, tuple[float, int]] = {}
     for typ_, w, pos in hits:
@@ -1148,7 +1174,7 @@ def _analyse(
         if prev is None or w > prev[0]:
             best[typ_] = (w, pos)
 
-    numbers = _extract_numbers(toks, lang)
+    numbers = _extract_numbers(toks, lang) if has_number else []
     quantities = [x for x in numbers if not _is_date_or_year(x)]
     if quantities:
         w = 2.0 + (1.0 if "number_estimate" in best else 0.0)
@@ -1202,11 +1228,9 @@ def _analyse(
         if t.info is not None and not t.role and t.info.terms and t.clause not in relative:
             terms.update(t.info.terms)
     # Polarity: 'confirmed' and 'not (yet) confirmed' must never match.
-    if any(
-        t.kind == "word" and (t.low in lang.negations or t.lemma in lang.negations)
-        for t in toks
-        if t.clause not in relative
-    ) or (lang.code == "de" and _has_particle_verb(toks, lang, "ausstehen")):
+    if any(t.info.negation for t in toks if t.info is not None and t.clause not in relative) or (
+        lang.code == "de" and _has_particle_verb(toks, lang, "ausstehen")
+    ):
         concepts.add(NEGATION)
         terms.add(NEGATION)
     if relative and len(terms) - len(concepts) < 3:
@@ -1237,12 +1261,10 @@ def _has_particle_verb(toks: list[_Tok], lang: _Lang, verb: str) -> bool:
     return False
 
 
-def _separable_cues(toks: list[_Tok], lang: _Lang, add_cue: Any) -> None:
+def _separable_cues(
+    toks: list[_Tok], lang: _Lang, add_cue: Any, last_in_clause: dict[int, int]
+) -> None:
     """German split verbs: 'forderte … auf' is 'auffordern', 'wies … zurück' 'zurückweisen'."""
-    last_in_clause: dict[int, int] = {}
-    for idx, t in enumerate(toks):
-        if t.kind == "word":
-            last_in_clause[t.clause] = idx
     for clause, idx in last_in_clause.items():
         part = toks[idx]
         if part.low not in lang.particles or part.cap:

@@ -655,12 +655,12 @@ def _word_info(word: str, lang: str) -> tuple[tuple[str, ...], bool, bool, bool]
     return keys, word[0].isupper(), special, _is_role(keys[0])
 
 
-def _tokenise(text: str, lang: str) -> list[_Tok]:
+def _tokenise(text: str, lang: str, capitals: bool = True) -> list[_Tok]:
     """Word tokens with the context the analysis needs (hot path: one regex, no lookbacks)."""
     out: list[_Tok] = []
     append = out.append
     previous = ""
-    english = lang != "de"
+    english = lang != "de" and capitals
     for m in _TOKEN.finditer(text):
         punct, hyphen, word = m.groups()
         if "'" in word or "’" in word:
@@ -799,7 +799,9 @@ def _analyse(token: str, lang: str, capital_is_name: bool) -> tuple[tuple[str, f
         proper = upper and (capital_is_name or not _known(low, lang))
     proper = proper or acronym
     key = shared.get(lemma) or shared.get(low) or lemma
-    if key == lemma and proper:
+    if key == lemma and proper and (lang == "de" or not _known(low, lang)):
+        # Only real names get the spelling-neutral key; "Ministry" in "Foreign Ministry"
+        # must stay the word "ministry" it is elsewhere.
         key = _name_key(key)
     factor = PROPER_BOOST if proper else 1.0
     if key in _GENERIC_KEYS or low in _GENERIC_KEYS or lemma in _GENERIC_KEYS:
@@ -817,9 +819,11 @@ class _Bag:
     surnames: dict[str, str] = field(default_factory=dict)  # term key → surname as written
 
 
-def _scan(text: str, lang: str, weight: float, bag: _Bag) -> None:
+def _scan(text: str, lang: str, weight: float, bag: _Bag, capitals: bool = True) -> None:
+    """Add ``text``'s terms, actors and persons to ``bag``; ``capitals``: whether a capital
+    letter in mid-sentence may mark a name (not in an English Title Case headline)."""
     gaz = _gazetteer()
-    tokens = _tokenise(text, lang)
+    tokens = _tokenise(text, lang, capitals)
     terms, names = bag.terms, bag.names
     i = 0
     while i < len(tokens):
@@ -867,6 +871,12 @@ def _scan(text: str, lang: str, weight: float, bag: _Bag) -> None:
         i += 1
 
 
+def _title_case(text: str) -> bool:
+    """An English headline In Which Every Word Is Capitalised."""
+    words = [w for w in text.split() if len(w) > 3 and w[0].isalpha()]
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
+
+
 def _segments(article: Article) -> list[tuple[str, float]]:
     """(text, position weight): title, lead, body; later paragraphs weigh less because
     news puts the event first and background last."""
@@ -896,8 +906,9 @@ def _segments(article: Article) -> list[tuple[str, float]]:
 
 def _collect(article: Article, lang: str) -> _Bag:
     bag = _Bag()
-    for text, weight in _segments(article):
-        _scan(text, lang, weight, bag)
+    for n, (text, weight) in enumerate(_segments(article)):
+        title = n == 0 and bool(article.title.strip())
+        _scan(text, lang, weight, bag, capitals=not (title and _title_case(text)))
     # A surname met alone ("Putin" in the headline, "Wladimir Putin" in the body) is the
     # person too; German genitive "Putins" included.
     for key, surname in bag.surnames.items():

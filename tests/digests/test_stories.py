@@ -342,3 +342,21 @@ def test_profile_of_empty_article_is_harmless() -> None:
     assert index_keys(story) == []
     assert score(profile, story).total == 0.0
     assert choose_story(profile, [])[0] is None
+
+
+def test_title_case_headline_terms_match_body_words() -> None:
+    # In an English Title Case headline a capital does not mark a name, so headline words
+    # keep the same keys as in the body and the title boost lands on the event's words.
+    plain = make(
+        "t1",
+        "Dock workers strike at Harwick port",
+        "Dock workers at Harwick went on strike.",
+        lang="en",
+    )
+    title_case = make(
+        "t2",
+        "Dock Workers Strike At Harwick Port",
+        "Dock workers at Harwick went on strike.",
+        lang="en",
+    )
+    assert set(article_profile(plain).terms) == set(article_profile(title_case).terms)

@@ -66,7 +66,11 @@ def test_secrets_and_url_come_from_the_environment(tmp_path: Path) -> None:
 def _digestbot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
-        capture_output=True, text=True, timeout=60, cwd=REPO, env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env=env,
     )
 
 

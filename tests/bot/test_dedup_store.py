@@ -93,8 +93,10 @@ async def test_concurrent_workers_never_both_accept(redis_url: str, keys: Keys) 
     try:
         stores = [store(c, keys) for c in clients]
         results = await asyncio.gather(
-            *(st.claim(article(f"w{i}", url="https://news.example/same"), NOW)
-              for i, st in enumerate(stores))
+            *(
+                st.claim(article(f"w{i}", url="https://news.example/same"), NOW)
+                for i, st in enumerate(stores)
+            )
         )
         assert sorted(r.kind for r in results) == ["exact", "exact", "exact", "new"]
     finally:

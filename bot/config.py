@@ -67,7 +67,7 @@ class DigestConfig:
 class StoryConfig:
     threshold: float = DEFAULT_THRESHOLD
     window_hours: float = WINDOW.total_seconds() / 3600
-    inactivity_days: float = 7.0
+    inactivity_days: float = 14.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +245,8 @@ def _stories(path: str, data: Mapping[str, Any]) -> StoryConfig:
         inactivity_days=r.number("inactivity_days", d.inactivity_days, 0.1),
     )
     r.done()
+    if cfg.inactivity_days * 24 < cfg.window_hours:
+        raise r.fail("inactivity_days", "must cover stories.window_hours (a story must outlive it)")
     return cfg
 
 

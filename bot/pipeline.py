@@ -6,7 +6,7 @@ and saves the state they need (dedup index, story profiles, fact memory).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from digests.novelty import new_facts
@@ -74,7 +74,9 @@ class Pipeline:
         facts, rejected = extract_facts(article.text, article.language, title=article.title)
         profile = article_profile(article, facts)
         candidates = await self.stories.candidates(index_keys(profile), article.published)
-        chosen, ranked = choose_story(profile, candidates, self.story.threshold)
+        chosen, ranked = choose_story(
+            profile, candidates, self.story.threshold, timedelta(hours=self.story.window_hours)
+        )
         explain["story"] = {
             "joined": chosen.id if chosen else None,
             "candidates": [{"story": sid, **_score_dict(score)} for sid, score in ranked[:5]],

@@ -1,0 +1,211 @@
+"""Whole-pipeline throughput on real German news text, and its cost as the store grows.
+
+    python bench/pipeline.py [--sizes 10000,200000] [--runs 3] [--redis-url URL]
+
+The measured articles are the 1,028 real articles of the 10kGNAD test split,
+each through dedup claim, story assignment, fact extraction, novelty and
+rendering (Telegram HTML), one process, one asyncio task: the "one core" of
+the figure (the Redis server runs in its own process and is reported apart).
+To grow the store, synthetic articles are made by recombining sentences of
+different real articles with a seeded RNG, and go through the same pipeline.
+Prints a table and writes bench/results-pipeline.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import redis.asyncio as aioredis
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bot.config import Config  # noqa: E402
+from bot.dedup_store import DedupSettings, DedupStore  # noqa: E402
+from bot.keys import Keys  # noqa: E402
+from bot.pipeline import Pipeline  # noqa: E402
+from bot.redis_conn import EmbeddedServer  # noqa: E402
+from bot.story_store import StoryStore  # noqa: E402
+from digests.models import Article  # noqa: E402
+from digests.render import render_messages  # noqa: E402
+from digests.sentences import split_sentences  # noqa: E402
+
+CORPUS = REPO.parent / "shared" / "corpora" / "10kgnad-test" / "test.csv"
+START = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
+
+
+def load_texts() -> list[str]:
+    csv.field_size_limit(10_000_000)
+    with CORPUS.open(encoding="utf-8", newline="") as fh:
+        return [row[1] for row in csv.reader(fh, delimiter=";", quotechar="'") if len(row) >= 2]
+
+
+def real_articles(texts: list[str], tag: str, start: datetime) -> list[Article]:
+    out = []
+    for i, text in enumerate(texts):
+        title = split_sentences(text[:300], "de")[0][:120] if text else f"Artikel {i}"
+        out.append(
+            Article(
+                id=f"{tag}-{i}",
+                url=f"https://bench.invalid/{tag}/{i}",
+                canonical_url=f"https://bench.invalid/{tag}/{i}",
+                source=f"source{i % 40}",
+                title=title,
+                published=start + timedelta(minutes=7 * i),
+                language="de",
+                text=text,
+            )
+        )
+    return out
+
+
+def synthetic(pool: list[str], n: int, rng: random.Random, start: datetime) -> list[Article]:
+    out = []
+    step = timedelta(seconds=max(1, int(30 * 86400 / max(n, 1))))
+    for i in range(n):
+        k = rng.randint(4, 9)
+        sents = rng.sample(pool, k)
+        out.append(
+            Article(
+                id=f"syn-{i}",
+                url=f"https://fill.invalid/{i}",
+                canonical_url=f"https://fill.invalid/{i}",
+                source=f"filler{i % 97}",
+                title=sents[0][:100],
+                published=start + step * i,
+                language="de",
+                text=" ".join(sents[1:]),
+            )
+        )
+    return out
+
+
+def pipeline_for(client: aioredis.Redis, prefix: str) -> Pipeline:
+    cfg = Config()
+    keys = Keys(prefix)
+    dedup = DedupStore(
+        client, keys, DedupSettings(cfg.dedup.ttl_days, cfg.dedup.shards, cfg.dedup.near_threshold)
+    )
+    stories = StoryStore(
+        client, keys, window_hours=cfg.stories.window_hours, ttl_days=cfg.stories.inactivity_days
+    )
+    return Pipeline(dedup, stories, cfg.digest, cfg.stories)
+
+
+async def timed_pass(pipe: Pipeline, articles: list[Article], now: datetime) -> float:
+    """Seconds for the whole pipeline, rendering included, over ``articles``."""
+    t0 = time.perf_counter()
+    for art in articles:
+        outcome = await pipe.process(art, now)
+        if outcome.entry is not None:
+            render_messages([outcome.entry], "telegram", "de")
+    return time.perf_counter() - t0
+
+
+async def used_memory(client: aioredis.Redis) -> int:
+    info = await client.info("memory")
+    return int(info["used_memory"])
+
+
+async def run(args: argparse.Namespace) -> dict[str, object]:
+    texts = load_texts()
+    pool = [s for t in texts for s in split_sentences(t, "de") if 40 <= len(s) <= 300]
+    rng = random.Random(20261121)
+    results: dict[str, object] = {"articles": len(texts)}
+    with tempfile.TemporaryDirectory() as tmp:
+        server = None
+        url = args.redis_url
+        if not url:
+            server = EmbeddedServer(Path(tmp))
+            url = server.start()
+        client = aioredis.Redis.from_url(url)
+        try:
+            # (1) plain throughput on a fresh store, median of runs
+            rates = []
+            for run_no in range(args.runs):
+                await client.flushdb()
+                pipe = pipeline_for(client, f"bench{run_no}")
+                arts = real_articles(texts, f"r{run_no}", START)
+                secs = await timed_pass(pipe, arts, START + timedelta(days=10))
+                rates.append(len(arts) / secs)
+                print(f"fresh store run {run_no + 1}: {len(arts) / secs:7.1f} articles/s")
+            results["fresh_rates"] = rates
+            results["fresh_median"] = statistics.median(rates)
+
+            # (2) cost per article as the store grows
+            await client.flushdb()
+            pipe = pipeline_for(client, "grow")
+            stored = 0
+            growth = []
+            for size in args.sizes:
+                fill = synthetic(pool, size - stored, rng, START - timedelta(days=40))
+                fill = [replace(a, id=f"{a.id}-{stored}", url=f"{a.url}-{stored}",
+                                canonical_url=f"{a.canonical_url}-{stored}") for a in fill]
+                t0 = time.perf_counter()
+                for a in fill:
+                    await pipe.process(a, START)
+                fill_secs = time.perf_counter() - t0
+                stored = size
+                per = []
+                for run_no in range(args.runs):
+                    arts = real_articles(texts, f"g{size}-{run_no}", START + timedelta(days=run_no))
+                    secs = await timed_pass(pipe, arts, START + timedelta(days=run_no))
+                    per.append(secs / len(arts) * 1000)
+                    stored += len(arts)
+                mem = await used_memory(client)
+                row = {
+                    "stored": size,
+                    "fill_rate": len(fill) / fill_secs if fill_secs else 0.0,
+                    "ms_per_article": statistics.median(per),
+                    "redis_bytes_per_article": mem / stored,
+                }
+                growth.append(row)
+                print(
+                    f"{size:>8} stored: {row['ms_per_article']:.3f} ms/article (median), "
+                    f"fill {row['fill_rate']:.0f}/s, Redis {row['redis_bytes_per_article']:.0f} "
+                    "B/article (all state: dedup, stories, facts)"
+                )
+            results["growth"] = growth
+            if len(growth) >= 2:
+                ratio = growth[-1]["ms_per_article"] / growth[0]["ms_per_article"]  # type: ignore[operator]
+                results["cost_ratio"] = ratio
+        finally:
+            await client.aclose()
+            if server is not None:
+                server.stop()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,200000")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--redis-url", default="")
+    args = parser.parse_args()
+    args.sizes = [int(s) for s in args.sizes.split(",")]
+    if not CORPUS.exists():
+        sys.exit(f"{CORPUS} not found")
+    results = asyncio.run(run(args))
+    print()
+    print(f"pipeline, fresh store: {results['fresh_median']:.1f} articles/s (median of "
+          f"{args.runs}; one process; Redis in its own process)")
+    if "cost_ratio" in results:
+        g = results["growth"]
+        print(f"cost per article at {g[-1]['stored']} stored / at {g[0]['stored']} stored: "  # type: ignore[index]
+              f"{results['cost_ratio']:.2f}x")
+    (REPO / "bench" / "results-pipeline.json").write_text(json.dumps(results, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -96,7 +96,7 @@ def check_pattern(pattern: str) -> str:
     if pattern.startswith("/") and pattern.endswith("/") and len(pattern) > 2:
         body = pattern[1:-1]
         if _NESTED.search(body):
-            raise SubscriptionError("regular expression refused: nested repetition or backreference")
+            raise SubscriptionError("regex refused: nested repetition or backreference")
         try:
             re.compile(body, re.IGNORECASE)
         except re.error as exc:

@@ -27,6 +27,9 @@ Stories and facts (hash tag per story ``{P:s:<id>}``):
 ``P:stories:terms:<term>`` sorted set (story id → last update; the inverted index),
 ``P:a2s:<article digest>`` string (the story an article joined), ``P:stories:seq`` counter.
 All expire after the story inactivity window.
+
+Subscriptions and delivery: ``P:subs`` hash (target → subscription JSON). The
+outbox, schedule and delivery keys are listed with their builders below.
 """
 
 from __future__ import annotations
@@ -83,6 +86,10 @@ class Keys:
 
     def story_seq(self) -> str:
         return f"{self.prefix}:stories:seq"
+
+    # subscriptions and delivery ----------------------------------------------
+    def subscriptions(self) -> str:
+        return f"{self.prefix}:subs"
 
     def all_pattern(self) -> str:
         return f"{self.prefix}:*"

@@ -1,3 +1,5 @@
+pytest_plugins = ["tests.telegram_fixtures"]
+
 """Shared fixtures: a real Redis for every test, isolated by key prefix.
 
 ``REDIS_URL`` when set (CI on this machine has one), otherwise one embedded

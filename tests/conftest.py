@@ -1,5 +1,3 @@
-pytest_plugins = ["tests.telegram_fixtures"]
-
 """Shared fixtures: a real Redis for every test, isolated by key prefix.
 
 ``REDIS_URL`` when set (CI on this machine has one), otherwise one embedded
@@ -18,6 +16,8 @@ import redis.asyncio as aioredis
 
 from bot.keys import Keys
 from bot.redis_conn import EmbeddedServer
+
+pytest_plugins = ["tests.telegram_fixtures"]
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

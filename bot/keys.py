@@ -28,8 +28,44 @@ Stories and facts (hash tag per story ``{P:s:<id>}``):
 ``P:a2s:<article digest>`` string (the story an article joined), ``P:stories:seq`` counter.
 All expire after the story inactivity window.
 
-Subscriptions and delivery: ``P:subs`` hash (target → subscription JSON). The
-outbox, schedule and delivery keys are listed with their builders below.
+Subscriptions and delivery: ``P:subs`` hash (target → subscription JSON).
+
+Outbox (hash tag ``{P:outbox}``: fan-out, the scheduler's move and the sender's
+ack + dead-letter are single scripts or MULTIs over these):
+
+- ``P:{P:outbox}:stream`` stream: one message per digest to send
+  (``target``, ``entries`` JSON list of entry ids, ``digest_id``), consumer group
+  ``telegram``; approximately capped (MAXLEN ~), delivered messages are deleted.
+- ``P:{P:outbox}:dead`` stream: dead letters (``reason``, ``target``, ``digest_id``,
+  ``entries``, ``stream_id``, ``at``), approximately capped.
+- ``P:{P:outbox}:pending:<target>`` list: entry ids waiting for a scheduled digest
+  or for quiet hours to end; expires with the entries.
+- ``P:{P:outbox}:fan:<target digest>:<entry id>`` string: "this entry was queued
+  for this target" (SET NX), makes fan-out idempotent; expires with the entry.
+- ``P:{P:outbox}:last`` hash: target → ms of the last scheduled digest (or empty slot).
+- ``P:{P:outbox}:leader`` string: the scheduler lease (owner token, PX).
+- ``P:entry:<entry id>`` string: the entry's JSON, stored once for all targets (TTL).
+
+Telegram delivery:
+
+- ``P:sent:<digest id>:<part>`` string: ``inflight:<owner>`` (PX lease) while one
+  sender is sending that part, then ``sent:<message id>`` (TTL); the per-part
+  exactly-once marker.
+- ``P:msg:<target>:<story id>`` hash: ``id`` (the story's latest message in that
+  chat, for reply/edit updates) and, in edit mode, ``html`` (its text); TTL.
+- ``P:delivery:stats`` hash: counters (sent, edited, retry_after, retried, dead,
+  deactivated, migrated, trimmed).
+- ``P:delivery:deactivated`` hash: target → JSON {reason, at} for ``/stats``.
+- ``P:delivery:migrated`` hash: old chat id → new chat id (group → supergroup).
+
+Rate limits (hash tag ``{P:rl}``: one script checks and takes every bucket):
+
+- ``P:{P:rl}:g`` the global bucket, ``P:{P:rl}:c:<chat>`` per chat,
+  ``P:{P:rl}:grp:<chat>`` per group/channel: strings holding the GCRA
+  "theoretical arrival time" in ms; PX so idle buckets vanish.
+- ``P:{P:rl}:pause`` / ``P:{P:rl}:pause:<chat>`` strings with PX: a ``retry_after``
+  pause for everyone / one chat; ``P:{P:rl}:429`` sorted set (chat → ms of its last
+  429) that turns 429s from several chats at once into a global pause.
 """
 
 from __future__ import annotations
@@ -90,6 +126,73 @@ class Keys:
     # subscriptions and delivery ----------------------------------------------
     def subscriptions(self) -> str:
         return f"{self.prefix}:subs"
+
+    # outbox ------------------------------------------------------------------
+    def _outbox(self) -> str:
+        return f"{self.prefix}:{{{self.prefix}:outbox}}"
+
+    def outbox_stream(self) -> str:
+        return f"{self._outbox()}:stream"
+
+    def outbox_dead(self) -> str:
+        return f"{self._outbox()}:dead"
+
+    def outbox_pending(self, target: str) -> str:
+        return f"{self._outbox()}:pending:{target}"
+
+    def outbox_fanned(self, target: str, entry_id: str) -> str:
+        digest = hashlib.blake2b(target.encode(), digest_size=8).hexdigest()
+        return f"{self._outbox()}:fan:{digest}:{entry_id}"
+
+    def outbox_last_sent(self) -> str:
+        return f"{self._outbox()}:last"
+
+    def outbox_leader(self) -> str:
+        return f"{self._outbox()}:leader"
+
+    def entry(self, entry_id: str) -> str:
+        return f"{self.prefix}:entry:{entry_id}"
+
+    # telegram delivery -----------------------------------------------------------
+    def part_marker(self, digest_id: str, part: int) -> str:
+        return f"{self.prefix}:sent:{digest_id}:{part}"
+
+    def story_message(self, target: str, story_id: str) -> str:
+        return f"{self.prefix}:msg:{target}:{story_id}"
+
+    def delivery_stats(self) -> str:
+        return f"{self.prefix}:delivery:stats"
+
+    def deactivations(self) -> str:
+        return f"{self.prefix}:delivery:deactivated"
+
+    def migrations(self) -> str:
+        return f"{self.prefix}:delivery:migrated"
+
+    # rate limits -------------------------------------------------------------------
+    def _rl(self) -> str:
+        return f"{self.prefix}:{{{self.prefix}:rl}}"
+
+    def rate_global(self) -> str:
+        return f"{self._rl()}:g"
+
+    def rate_chat(self, chat_id: int) -> str:
+        return f"{self._rl()}:c:{chat_id}"
+
+    def rate_group(self, chat_id: int) -> str:
+        return f"{self._rl()}:grp:{chat_id}"
+
+    def pause_global(self) -> str:
+        return f"{self._rl()}:pause"
+
+    def pause_chat(self, chat_id: int) -> str:
+        return f"{self._rl()}:pause:{chat_id}"
+
+    def recent_429s(self) -> str:
+        return f"{self._rl()}:429"
+
+    def digest_requests(self) -> str:
+        return f"{self.prefix}:digest:now"
 
     def all_pattern(self) -> str:
         return f"{self.prefix}:*"

@@ -66,6 +66,9 @@ Rate limits (hash tag ``{P:rl}``: one script checks and takes every bucket):
 - ``P:{P:rl}:pause`` / ``P:{P:rl}:pause:<chat>`` strings with PX: a ``retry_after``
   pause for everyone / one chat; ``P:{P:rl}:429`` sorted set (chat → ms of its last
   429) that turns 429s from several chats at once into a global pause.
+
+Bot commands: ``P:digest:now`` set of targets that asked for a digest with
+``/digest`` while no sender was wired into the bot; the scheduler pops them.
 """
 
 from __future__ import annotations

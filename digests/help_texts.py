@@ -31,13 +31,17 @@ class Command:
     de: str
     en: str
     where: frozenset[str]
+    args_de: str = ""
 
     def description(self, language: str) -> str:
         return self.de if language == "de" else self.en
 
+    def arguments(self, language: str) -> str:
+        return (self.args_de or self.args) if language == "de" else self.args
 
-def _cmd(name: str, args: str, de: str, en: str, where: str) -> Command:
-    return Command(name, args, de, en, frozenset(where.split()))
+
+def _cmd(name: str, args: str, de: str, en: str, where: str, args_de: str = "") -> Command:
+    return Command(name, args, de, en, frozenset(where.split()), args_de)
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -49,6 +53,7 @@ COMMANDS: tuple[Command, ...] = (
         "Digests in diesem Chat/Thema abonnieren",
         "Get digests in this chat/topic",
         "private admin",
+        "[Quelle …]",
     ),
     _cmd("unsubscribe", "", "Abo beenden", "Stop the digests", "private admin"),
     _cmd(
@@ -57,6 +62,7 @@ COMMANDS: tuple[Command, ...] = (
         "Sprache, Takt, Vorschau, Ruhezeiten",
         "Language, schedule, previews, quiet hours",
         "private admin",
+        "[Option Wert]",
     ),
     _cmd(
         "filter",
@@ -64,6 +70,7 @@ COMMANDS: tuple[Command, ...] = (
         "Stichwortfilter",
         "Keyword filters",
         "private admin",
+        "[+Wort | -Wort | +/Regex/ | clear]",
     ),
     _cmd("digest", "", "Digest jetzt senden", "Send the digest now", "private admin group"),
     _cmd("stories", "", "Aktuelle Meldungen", "Recent stories", "private admin group"),
@@ -74,12 +81,13 @@ COMMANDS: tuple[Command, ...] = (
         "Warum gepostet oder unterdrückt?",
         "Why posted or suppressed?",
         "private admin group",
+        "<URL | Artikel-ID>",
     ),
     _cmd("feeds", "", "Quellen und ihr Zustand", "Feeds and their health", "private admin"),
     _cmd("export", "", "Quellen als OPML", "Feeds as OPML", "private admin"),
     _cmd("pause", "", "Digests anhalten", "Pause the digests", "private admin"),
     _cmd("resume", "", "Digests fortsetzen", "Resume the digests", "private admin"),
-    _cmd("addfeed", "<url> [name]", "Quelle hinzufügen", "Add a feed", "owner"),
+    _cmd("addfeed", "<url> [name]", "Quelle hinzufügen", "Add a feed", "owner", "<url> [Name]"),
     _cmd("removefeed", "<url>", "Quelle entfernen", "Remove a feed", "owner"),
     _cmd(
         "import",
@@ -241,7 +249,7 @@ _EN: dict[str, str] = {
     ),
     "import_too_big": "The file is too large (at most {kib} KiB).",
     "import_bad": "Could not import: {error}",
-    "import_done": "Imported {added} feed(s); {known} already known, {skipped} skipped.",
+    "import_done": "Imported {added} feed(s); {known} already known.",
     "export_none": "No http(s) feeds to export.",
     "export_caption": "{count} feed(s)",
     "stats": (
@@ -392,7 +400,7 @@ _DE: dict[str, str] = {
     ),
     "import_too_big": "Die Datei ist zu groß (höchstens {kib} KiB).",
     "import_bad": "Import nicht möglich: {error}",
-    "import_done": "{added} Quelle(n) importiert; {known} schon bekannt, {skipped} übersprungen.",
+    "import_done": "{added} Quelle(n) importiert; {known} schon bekannt.",
     "export_none": "Keine http(s)-Quellen zum Exportieren.",
     "export_caption": "{count} Quelle(n)",
     "stats": (
@@ -424,7 +432,7 @@ def text(language: str, key: str, **values: object) -> str:
 
 
 def usage(language: str, name: str) -> str:
-    args = next((c.args for c in COMMANDS if c.name == name), "")
+    args = next((c.arguments(language) for c in COMMANDS if c.name == name), "")
     return text(language, "usage", call=f"/{name} {args}".strip())
 
 
@@ -434,7 +442,7 @@ def help_text(language: str, *, owner: bool) -> str:
             str(
                 Markup("/{name} {args}– {what}").format(
                     name=c.name,
-                    args=f"{c.args} " if c.args else "",
+                    args=f"{c.arguments(language)} " if c.args else "",
                     what=c.description(language),
                 )
             )

@@ -27,6 +27,8 @@ from markupsafe import Markup
 from telegram import (
     Bot,
     CallbackQuery,
+    ChatMember,
+    ChatMemberRestricted,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -321,6 +323,20 @@ def match_feeds(
     return found, unknown
 
 
+def cannot_post_reason(chat_type: str, member: ChatMember) -> str:
+    """Why the bot can no longer post in a chat, given its new membership ("": it can)."""
+    status = member.status
+    if status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+        return (
+            "blocked by the user" if chat_type == ChatType.PRIVATE else "bot removed from the chat"
+        )
+    if chat_type == ChatType.CHANNEL and status != ChatMemberStatus.ADMINISTRATOR:
+        return "bot is not an administrator of the channel"
+    if isinstance(member, ChatMemberRestricted) and not member.can_send_messages:
+        return "bot may not send messages in the chat"
+    return ""
+
+
 @dataclass(frozen=True, slots=True)
 class DedupRecord:
     """A decision record of the dedup store, decoded (see ``bot.dedup_store``)."""
@@ -384,7 +400,9 @@ class Commands:
         target, topic = _target_of(message)
         sub = await self.subs.get(target)
         user = update.effective_user
-        lang = choose_language(sub.language if sub else None, user.language_code if user else None)
+        # A channel post has no user to take a language from: use the configured one.
+        spoken = user.language_code if user else self.cfg.digest.language
+        lang = choose_language(sub.language if sub else None, spoken)
         words = (message.text or message.caption or "").split(maxsplit=1)
         rest = words[1].strip() if len(words) > 1 else ""
         args = list(context.args or []) if context.args is not None else rest.split()
@@ -530,9 +548,12 @@ class Commands:
             summary = settings_summary(sub, req.lang, topic=req.topic)
             await self.reply(req, summary, reply_markup=settings_keyboard(sub, req.lang))
             return
+        if len(req.args) < 2:
+            await self.say(req, "settings_usage")
+            return
         try:
             changes = setting_changes(req.args[0], " ".join(req.args[1:]))
-            if changes is None or len(req.args) < 2:
+            if changes is None:
                 await self.say(req, "settings_usage")
                 return
             sub = sub.with_changes(**changes)
@@ -548,8 +569,11 @@ class Commands:
         if query is None:
             return
         changes = button_changes(query.data or "")
-        if req.sub is None or changes is None:
+        if req.sub is None:
             await query.answer(_plain(text(req.lang, "not_subscribed")), show_alert=True)
+            return
+        if changes is None:
+            await query.answer()  # a button this version no longer knows
             return
         sub = req.sub.with_changes(**changes)
         if sub == req.sub:
@@ -897,24 +921,15 @@ class Commands:
             return
         chat = change.chat
         self.admins_cache.forget(chat.id)
-        old, new = change.old_chat_member.status, change.new_chat_member.status
-        gone = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
-        if new in gone or (chat.type == ChatType.CHANNEL and new != ChatMemberStatus.ADMINISTRATOR):
-            reason = (
-                "blocked by the user"
-                if chat.type == ChatType.PRIVATE
-                else "bot removed from the chat"
-                if new in gone
-                else "bot is not an administrator of the channel"
-            )
-            for sub in await self.subs.for_chat(chat.id):
-                if sub.active:
-                    await self.subs.put(sub.with_changes(active=False, deactivated_reason=reason))
-            return
+        reason = cannot_post_reason(chat.type, change.new_chat_member)
+        # Deactivated, not deleted: settings and filters are back when the bot is.
         for sub in await self.subs.for_chat(chat.id):
-            if not sub.active:
+            if reason and sub.active:
+                await self.subs.put(sub.with_changes(active=False, deactivated_reason=reason))
+            elif not reason and not sub.active:
                 await self.subs.put(sub.with_changes(active=True, deactivated_reason=""))
-        if old in gone and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
+        added = change.old_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
+        if not reason and added and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
             lang = choose_language(None, change.from_user.language_code)
             await context.bot.send_message(chat.id, text(lang, "hello_group"))
 

@@ -22,7 +22,7 @@ from bot.keys import Keys
 from bot.sources import load_path
 from bot.subscription_store import SubscriptionStore, telegram_target
 from bot.telegram_bot import api_urls, build_application, run_bot
-from digests.opml import build_opml, parse_opml
+from digests.opml import OpmlError, build_opml, parse_opml
 from digests.subscriptions import Subscription
 from tests.telegram_emulator import RateLimits, SentMessage, TelegramEmulator
 
@@ -135,6 +135,34 @@ def test_api_urls_accept_root_or_bot_suffix() -> None:
         "http://127.0.0.1:8081/file/bot",
     )
     assert api_urls("http://host/bot/")[0] == "http://host/bot"
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        (
+            b'<opml version="1.0"><body><outline text="News">'
+            b'<outline text="A" xmlurl="https://a.example/rss"/>'
+            b'<outline title="B" xmlUrl="http://b.example/feed" text="b"/>'
+            b'<outline text="dup" xmlUrl="https://a.example/rss"/>'
+            b'<outline text="local" xmlUrl="file:///etc/passwd"/></outline></body></opml>',
+            [("https://a.example/rss", "A"), ("http://b.example/feed", "B")],
+        ),
+        (b"<rss/>", "not an OPML document"),
+        (b"<opml><body>", "not well-formed XML"),
+        (
+            b'<!DOCTYPE opml [<!ENTITY e SYSTEM "file:///etc/passwd">]><opml>&e;</opml>',
+            "refused",
+        ),
+    ],
+)
+def test_parse_opml(document: bytes, expected: list[tuple[str, str]] | str) -> None:
+    if isinstance(expected, list):
+        assert parse_opml(document) == expected
+        assert parse_opml(build_opml(expected)) == expected
+        return
+    with pytest.raises(OpmlError, match=expected):
+        parse_opml(document)
 
 
 async def test_start_help_and_menus_in_both_languages(start_bot: BotFactory) -> None:

@@ -48,7 +48,7 @@ from bot.commands import COMMANDS_PER_MINUTE, Callback, Commands, Context
 from bot.config import Config
 from bot.errors import ConfigError
 from bot.keys import Keys
-from digests.help_texts import choose_language, commands_for, text
+from digests.help_texts import COMMAND_NAMES, choose_language, commands_for, text
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +175,8 @@ def _wire(app: Application, c: Commands) -> None:
         ("import", c.owners(c.import_opml)),
         ("stats", c.owners(c.stats)),
     ]
+    if {name for name, _ in routes} != COMMAND_NAMES:
+        raise ValueError("the routes and the command list in digests.help_texts disagree")
     for name, callback in routes:
         # /digest may wait on a whole delivery; it must not hold up everyone else's commands.
         app.add_handler(CommandHandler(name, callback, filters=_NEW, block=name != "digest"))

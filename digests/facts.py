@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 import simplemma
@@ -28,6 +29,7 @@ from digests.sentences import lexicon, lexicon_language, split_sentence_spans
 __all__ = [
     "FACT_TYPES",
     "NEGATION",
+    "QUOTED",
     "Fact",
     "Rejected",
     "extract_facts",
@@ -92,9 +94,11 @@ _MIN_CHARS = 20
 _MIN_WORDS = 4
 _SHORT_LINE = 160
 NEGATION = "~not"  # term marking a negated statement
+QUOTED = '"'  # prefix of a term that occurs only inside a quotation
 _MIN_CUE_WEIGHT = 1.5  # a lone noun in a subordinate clause does not type a sentence
 _SPEECH_WEIGHT = 1.5  # a speech verb types a sentence only when nothing more specific is said
 _CASUALTY = frozenset({"~dead", "~injured", "~missing"})
+_SHORT_QUOTE = 40  # characters: a quoted label rather than a quoted sentence
 _PERSON_FUZZ = 85  # rapidfuzz ratio for transliteration variants of one surname
 
 
@@ -108,7 +112,8 @@ class Fact:
     group next to the cue), used to tell a new actor reacting from a repeat.
     Content words found in the bilingual table are stored as ``=key`` (``=fire``
     for both "Brand" and "blaze"), so they match across languages; other lemmas
-    only match facts of the same ``language``.
+    only match facts of the same ``language``. Words inside a quotation carry a
+    leading ``"``: the speaker's phrasing, which other reports quote differently.
     """
 
     sentence: str
@@ -231,6 +236,7 @@ class _Info:
     pkey_gen: str  # the same without a genitive 's' ('Putins')
     num: int  # value of a number word ('sechs', 'fourth'), 0 otherwise
     ordinal: bool
+    name_like: bool  # capitalised and unknown to the dictionary: a name ('Corvane', 'RSPB')
 
 
 @lru_cache(maxsize=300_000)
@@ -284,6 +290,11 @@ def _word_info(text: str, code: str) -> _Info:
         pkey_gen=person_key(text[:-1]) if cap and low.endswith("s") and len(text) > 4 else "",
         num=number[0],
         ordinal=number[1],
+        name_like=cap
+        and not stop
+        and len(text) > 2
+        and text.isalpha()
+        and not simplemma.is_known(text, code),
     )
 
 
@@ -418,7 +429,9 @@ class _Lang:
     clause0_subordinators: frozenset[str]
     locatives: frozenset[str]
     determiners: frozenset[str]
+    adverbs: frozenset[str]  # may stand between a subject and its verb ('again', 'erneut')
     verb_context: frozenset[str]  # words after which an English bare form is a verb
+    verb_objects: frozenset[str]  # words that open an object after an English -s verb
     hazards: frozenset[str]  # '=key's of natural hazards and accidents
     institution_heads: tuple[str, ...]
     connectives: frozenset[str]
@@ -518,7 +531,9 @@ def _lang(code: str) -> _Lang:
         clause0_subordinators=clause0,
         locatives=frozenset(d["locative_prepositions"]),
         determiners=frozenset(d["determiners"]),
+        adverbs=frozenset(d["adverbs"]),
         verb_context=frozenset(d.get("verb_context", ())),
+        verb_objects=frozenset(d.get("verb_objects", ())),
         hazards=frozenset(d["hazard_terms"]),
         institution_heads=tuple(d["institution_heads"]),
         connectives=frozenset(d["leading_connectives"]),
@@ -690,6 +705,8 @@ def _match_actors(toks: list[_Tok], lang: _Lang) -> list[tuple[int, int, str, bo
 _FOLD_SUBS = (
     ("tsch", "ch"),
     ("dsch", "j"),
+    ("ts", "z"),  # Hrytsenko = Hryzenko
+    ("tz", "z"),
     ("sch", "sh"),
     ("ck", "k"),
     ("ph", "f"),
@@ -1136,6 +1153,31 @@ def _noun_cue_key(lemma: str, lang: str) -> str | None:
     return None
 
 
+def _english_finite(words: list[_Tok], lang: _Lang) -> bool:
+    """English verbs the word lists miss: a present -s form before its object or a
+    figure ('employs about 3,800', 'represents most'), an infinitive ('plan to begin')."""
+    for a, b in pairwise(words):
+        if a.cap:
+            continue
+        if (
+            a.low == "to"
+            and not b.cap
+            and b.low not in lang.determiners
+            and b.info is not None
+            and not b.info.stop
+            and not b.info.num
+        ):
+            return True
+        if (
+            len(a.low) > 3
+            and a.low.endswith("s")
+            and not a.low.endswith(("ss", "us", "is", "ics"))
+            and (b.low in lang.determiners or b.low in lang.verb_objects or b.kind == "num")
+        ):
+            return True
+    return False
+
+
 def _is_verbish(t: _Tok, lang: _Lang, first: bool) -> bool:
     info = t.info
     if info is None or not info.verbish:
@@ -1364,6 +1406,14 @@ def _analyse(
         return set(outside[0][2]) if outside else set()
 
     agents = agents_at(cue_pos)
+    if best and toks[cue_pos].info is not None and typ not in ("other", "number_estimate"):
+        clause = toks[cue_pos].clause
+        named_before = any(
+            toks[g[0]].clause == clause and g[0] < cue_pos and not toks[g[0]].quoted for g in groups
+        )
+        if not named_before and (name := _name_agent(toks, cue_pos, lang)) is not None:
+            agents = {name}
+            actors = actors | {name}
 
     # --- quote speaker: the agent of the speech cue nearest to the quotation
     speaker: str | None = None
@@ -1384,11 +1434,16 @@ def _analyse(
     terms: set[str] = set(concepts)
     for t in toks:
         if t.info is not None and not t.role and t.info.terms and t.clause not in relative:
-            terms.update(t.info.terms)
+            if t.quoted:
+                terms.update(QUOTED + x for x in t.info.terms)
+            else:
+                terms.update(t.info.terms)
     # Polarity: 'confirmed' and 'not (yet) confirmed' must never match.
-    if any(t.info.negation for t in toks if t.info is not None and t.clause not in relative) or (
-        lang.code == "de" and _has_particle_verb(toks, lang, "ausstehen")
-    ):
+    if any(
+        t.info.negation
+        for t in toks
+        if t.info is not None and t.clause not in relative and not _in_short_quote(t, spans)
+    ) or (lang.code == "de" and _has_particle_verb(toks, lang, "ausstehen")):
         concepts.add(NEGATION)
         terms.add(NEGATION)
     if relative and len(terms) - len(concepts) < 3:
@@ -1428,6 +1483,31 @@ def _english_verb_use(toks: list[_Tok], idx: int, lang: _Lang) -> bool:
     if t.low in (t.lemma + "s", t.lemma + "es"):
         return prev.kind != "num" and not (prev.info is not None and prev.info.num)
     return True  # past, participle, gerund
+
+
+def _in_short_quote(t: _Tok, spans: list[tuple[int, int]]) -> bool:
+    """A negation inside a quoted label ('als „nicht ausreichend“ eingestuft') negates the
+    label, not the fact; in a quoted sentence it still counts."""
+    return t.quoted and any(
+        qs < t.start and t.end < qe and (qe - qs) < _SHORT_QUOTE for qs, qe in spans
+    )
+
+
+def _name_agent(toks: list[_Tok], pos: int, lang: _Lang) -> str | None:
+    """An unknown capitalised word next to the cue verb is its subject: 'Corvane said',
+    'Hrytsenko thanked', 'Lyra Maritime again rejected', 'wies Milvana zurück'."""
+    j = pos - 1
+    while j >= 0 and toks[j].kind == "word" and toks[j].low in lang.adverbs:
+        j -= 1
+    cands = [j]
+    if lang.code == "de":
+        cands.append(pos + 1)  # verb-second order: 'Am Montag bestätigte Corvane …'
+    for k in cands:
+        if 0 <= k < len(toks):
+            t = toks[k]
+            if t.role == "" and t.info is not None and t.info.name_like and not t.quoted:
+                return "name:" + t.info.pkey
+    return None
 
 
 def _attributive(toks: list[_Tok], idx: int, determiners: frozenset[str]) -> bool:
@@ -1501,7 +1581,9 @@ _CLOSING = "\"'“”«»)] \u00a0"
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
-def _reject_reason(sentence: str, lang: _Lang, title_norm: str, after_related: bool) -> str | None:
+def _reject_reason(
+    sentence: str, lang: _Lang, title_norm: str, after_related: bool, alone: bool = False
+) -> str | None:
     s = sentence.strip()
     if len(s) > _MAX_SENTENCE:
         return "too_long"
@@ -1521,8 +1603,10 @@ def _reject_reason(sentence: str, lang: _Lang, title_norm: str, after_related: b
     stripped = s.rstrip(_CLOSING)
     if stripped.endswith("?"):
         return "question"
-    if after_related and stripped[-1:] not in ".!…":
-        return "related"
+    if stripped[-1:] not in ".!…" and not alone:
+        # A line that does not end like a sentence is a headline, a teaser or a link
+        # title ('Was Pendler jetzt wissen müssen'), even when it has a verb.
+        return "related" if after_related else "unterminated"
     non_letters = len(_LETTERS.sub("", s)) - s.count(" ")
     if non_letters > 0.45 * (len(s) - s.count(" ")):
         return "garbage"
@@ -1604,7 +1688,7 @@ def extract_facts(
             after_related = True
             units.append((sentence, None, [], "boilerplate"))
             continue
-        reason = _reject_reason(sentence, lang, title_norm, after_related)
+        reason = _reject_reason(sentence, lang, title_norm, after_related, len(spans) == 1)
         if reason is None and sentence in seen:
             reason = "duplicate"
         seen.add(sentence)
@@ -1616,7 +1700,9 @@ def extract_facts(
         if len(words) < _MIN_WORDS:
             units.append((sentence, None, [], "fragment"))
             continue
-        if not any(_is_verbish(t, lang, i == 0) for i, t in enumerate(words)):
+        if not any(_is_verbish(t, lang, i == 0) for i, t in enumerate(words)) and not (
+            lang.code == "en" and _english_finite(words, lang)
+        ):
             units.append((sentence, None, [], "no_verb"))
             continue
         # first pass: people introduced by a title or first name anywhere in the text,

@@ -49,7 +49,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from digests.facts import NEGATION, Fact, person_key
+from digests.facts import NEGATION, QUOTED, Fact, person_key
 
 __all__ = [
     "ACT_THRESHOLD",
@@ -80,6 +80,7 @@ _W_WORD = 1.0
 _W_ACTOR = 1.0
 _W_FIGURE = 2.0
 _W_UNTRANSLATED = 0.25  # an unmatched lemma when the languages differ
+_W_QUOTED = 0.3  # a word only used inside a quotation
 _MIN_SHARED = 2.0  # shared weight besides actors: two words, a concept and more, or a figure
 
 _GENERIC_CONCEPTS = frozenset(
@@ -112,6 +113,8 @@ _ACTS = frozenset(
         "decision_policy",
     }
 )
+# Types whose agent is the source of what is reported, not an actor reacting.
+_REPORTED = frozenset({"number_estimate", "other"})
 # Pairs of act types that can describe one act ("called for and warned").
 _COMPATIBLE: frozenset[frozenset[str]] = frozenset(
     {
@@ -184,22 +187,38 @@ def _word_key(term: str) -> str:
     return person_key(term)[:_STEM] or term[:_STEM]
 
 
+def _actor_key(actor: str) -> str:
+    """Persons and unlisted names key like the words they are written with, so a
+    resolved 'person:lavrov' meets a bare 'Lawrow' in another fact."""
+    kind, _, name = actor.partition(":")
+    if kind in ("person", "name"):
+        return _word_key(name)
+    return "@" + actor
+
+
 def _profile(f: Fact) -> _Profile:
     keys: dict[str, float] = {}
     neutral: set[str] = set()
+    quoted: dict[str, float] = {}
     for t in f.terms:
         if t == NEGATION:
             continue
+        bag = keys
+        if t.startswith(QUOTED):
+            t = t[1:]
+            bag = quoted
         if t.startswith("~"):
-            keys[t] = _W_GENERIC if t in _GENERIC_CONCEPTS else _W_CONCEPT
+            bag[t] = _W_GENERIC if t in _GENERIC_CONCEPTS else _W_CONCEPT
             neutral.add(t)
         elif t.startswith("="):
-            keys[t] = _W_WORD
+            bag[t] = _W_WORD
             neutral.add(t)
         else:
-            keys.setdefault(_word_key(t), _W_WORD)
+            bag.setdefault(_word_key(t), _W_WORD)
+    for key in quoted.keys() - keys.keys():
+        keys[key] = _W_QUOTED
     for a in f.actors:
-        key = _word_key(a[7:]) if a.startswith("person:") else "@" + a
+        key = _actor_key(a)
         keys[key] = _W_ACTOR
         neutral.add(key)
     quantities, dates = _split_numbers(f.numbers)
@@ -257,6 +276,14 @@ def _covered(actors: frozenset[str], by: frozenset[str]) -> bool:
     return all(a in by or any(_same_actor(a, b) for b in by) for a in actors)
 
 
+def _covered_in(agents: frozenset[str], k: _Profile) -> bool:
+    """Every agent is an actor of ``k`` or a name written in it."""
+    return all(
+        a in k.actors or _actor_key(a) in k.keys or any(_same_actor(a, b) for b in k.actors)
+        for a in agents
+    )
+
+
 def _share_actor(a: frozenset[str], b: frozenset[str]) -> bool:
     return bool(a & b) or any(_same_actor(x, y) for x in a for y in b)
 
@@ -265,7 +292,37 @@ def _compatible(a: str, b: str) -> bool:
     return not a or not b or a == b or frozenset({a, b}) in _COMPATIBLE
 
 
-def _compare(f: _Profile, k: _Profile) -> Match | None:
+def _cross(f: _Profile, k: _Profile) -> bool:
+    return bool(f.fact.language and k.fact.language and f.fact.language != k.fact.language)
+
+
+def _coverage(f: _Profile, shared_keys: frozenset[str], cross: bool) -> float:
+    """The candidate's key weight among ``shared_keys`` over its total weight."""
+    fkeys = f.keys
+    shared = sum(fkeys[x] for x in shared_keys)
+    if cross:
+        # matched language-bound keys (names, loanwords) count in full
+        bound = shared_keys - f.neutral
+        total = f.total_cross + sum(fkeys[x] - _W_UNTRANSLATED for x in bound)
+    else:
+        total = f.total
+    return shared / total if total > 0 else 0.0
+
+
+def _content_weight(f: _Profile, keys: frozenset[str]) -> float:
+    return sum(f.keys[x] for x in keys if x[0] not in "@#")
+
+
+def _agent_vetoed(f: _Profile, k: _Profile) -> bool:
+    # A new agent acting is news. The source of a reported figure or background
+    # ('wie die Behörden in Kiew mitteilten') is not an actor reacting, and a known
+    # fact that names nobody ('the two sides') cannot show a new one.
+    if f.agents and k.actors and f.fact.type not in _REPORTED and not _covered_in(f.agents, k):
+        return True
+    return bool(f.actors and k.actors and not _share_actor(f.actors, k.actors))
+
+
+def _compare(f: _Profile, k: _Profile, story: frozenset[str]) -> Match | None:
     # Cheapest tests first: most pairs in a story share no content key at all.
     shared_keys = f.keyset & k.keyset
     if not shared_keys:
@@ -278,56 +335,83 @@ def _compare(f: _Profile, k: _Profile) -> Match | None:
         return None
     if f.dates and k.dates and f.dates.isdisjoint(k.dates):
         return None
-    fkeys = f.keys
-    shared = shared_content = 0.0
-    for key in shared_keys:
-        w = fkeys[key]
-        shared += w
-        if key[0] != "@":
-            shared_content += w
-    if shared_content < _MIN_SHARED:
+    if _content_weight(f, shared_keys) + (_W_FIGURE if f.quantities else 0.0) < _MIN_SHARED:
         return None
     # 3. actors
-    if f.agents and not _covered(f.agents, k.actors):
+    if _agent_vetoed(f, k):
         return None
-    if f.actors and k.actors and not _share_actor(f.actors, k.actors):
-        return None
-    # evidence: the candidate's key weight found in the known fact
-    cross = bool(f.fact.language and k.fact.language and f.fact.language != k.fact.language)
-    if cross:
-        # matched language-bound keys (names, loanwords) count in full
-        bound = shared_keys - f.neutral
-        total = f.total_cross + sum(fkeys[x] - _W_UNTRANSLATED for x in bound)
-    else:
-        total = f.total
-    coverage = shared / total
+    cross = _cross(f, k)
     same_act = (
         bool(f.act) and f.act == k.act and bool(f.agents) and (_covered(f.agents, k.performers))
     )
     if not _compatible(f.act, k.act):
         need, why = INCOMPATIBLE_THRESHOLD, f"despite types {f.act}/{k.act}"
     elif same_act:
+        # The repeated act's remaining words may restate other known facts of the
+        # story ('Putin praised the troops who fought at Russia's side').
         need, why = ACT_THRESHOLD, f"same agent, same act {f.act}"
+        shared_keys = f.keyset & (k.keyset | story)
     else:
         need, why = KNOWN_THRESHOLD, "restated"
+    coverage = _coverage(f, shared_keys, cross)
     if coverage < need:
         return None
     lang = " across languages" if cross else ""
     return Match(k.fact, round(coverage, 3), f"{why}{lang} (coverage {coverage:.2f})")
 
 
-def _best(f: _Profile, known: Sequence[_Profile]) -> Match | None:
+def _figures_known(f: _Profile, known: Sequence[_Profile]) -> Match | None:
+    """A fact that restates figures reported in several known facts ('four dead and 25
+    injured' after 'two dead, 25 injured' and 'the toll rose to four') is known when
+    each figure comes with the same kind of thing and the facts together cover it."""
+    if not f.quantities or not known:
+        return None
+    sources: list[_Profile] = []
+    for q in f.quantities:
+        found = [
+            k
+            for k in known
+            if q in k.quantities
+            and k.negated == f.negated
+            and _content_weight(f, f.keyset & k.keyset) >= _W_CONCEPT
+            and not _agent_vetoed(f, k)
+        ]
+        if not found:
+            return None
+        sources.extend(found)
+    dates = frozenset().union(*(k.dates for k in sources))
+    if f.dates and dates and f.dates.isdisjoint(dates):
+        return None
+    keys = frozenset().union(*(k.keyset for k in sources))
+    cross = all(_cross(f, k) for k in sources)
+    coverage = _coverage(f, f.keyset & keys, cross)
+    if coverage < KNOWN_THRESHOLD:
+        return None
+    why = f"figures known from {len({id(k) for k in sources})} facts"
+    return Match(sources[0].fact, round(coverage, 3), f"{why} (coverage {coverage:.2f})")
+
+
+def _best(
+    f: _Profile, known: Sequence[_Profile], story: frozenset[str] = frozenset()
+) -> Match | None:
     best: Match | None = None
     for k in known:
-        m = _compare(f, k)
+        m = _compare(f, k, story)
         if m is not None and (best is None or m.score > best.score):
             best = m
+    if best is None:
+        best = _figures_known(f, known)
     return best
+
+
+def _union(profiles: Sequence[_Profile]) -> frozenset[str]:
+    return frozenset().union(*(p.keyset for p in profiles))
 
 
 def match_known(fact: Fact, known: Sequence[Fact]) -> Match | None:
     """The best known fact that ``fact`` repeats, or ``None`` when ``fact`` is new."""
-    return _best(_profile_of(fact), [_profile_of(k) for k in known])
+    story = [_profile_of(k) for k in known]
+    return _best(_profile_of(fact), story, _union(story))
 
 
 def is_known(fact: Fact, known: Sequence[Fact]) -> bool:
@@ -342,14 +426,16 @@ def new_facts(facts: Sequence[Fact], known: Sequence[Fact]) -> list[tuple[Fact, 
     says twice is posted once (the repeat's reason starts with ``same article``).
     """
     story = [_profile_of(k) for k in known]
+    keys = _union(story)
     out: list[tuple[Fact, Match | None]] = []
     earlier: list[_Profile] = []
     for f in facts:
         p = _profile_of(f)
-        m = _best(p, story)
-        mine = _best(p, earlier)
+        m = _best(p, story, keys)
+        mine = _best(p, earlier, keys)
         if mine is not None and (m is None or mine.score > m.score):
             m = Match(mine.known, mine.score, "same article: " + mine.reason)
         out.append((f, m))
         earlier.append(p)
+        keys = keys | p.keyset
     return out

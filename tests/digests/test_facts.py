@@ -189,8 +189,39 @@ def test_noise_is_rejected(line: str, reason: str) -> None:
 def test_headline_without_verb_is_rejected_but_body_kept() -> None:
     text = "Neue Brücke für Linz\nDie Stadt Linz eröffnete am Montag eine neue Brücke."
     facts, rejected = extract_facts(text, "de")
-    assert [r.reason for r in rejected] == ["no_verb"]
+    assert [r.reason for r in rejected] == ["unterminated"]
     assert len(facts) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Die Stadt eröffnete am Montag eine Brücke.\nWas Pendler jetzt wissen müssen", "de"),
+        ("The city opened a new bridge on Monday.\nHave your say: comment below", "en"),
+        ("The city opened a new bridge on Monday.\nMatch report, ratings and reaction", "en"),
+    ],
+)
+def test_lines_that_do_not_end_like_a_sentence_are_furniture(text: str, language: str) -> None:
+    facts, rejected = extract_facts(text, language)
+    assert len(facts) == 1
+    assert [r.reason for r in rejected] == ["unterminated"]
+
+
+def test_a_single_unterminated_sentence_is_still_read() -> None:
+    facts, _ = extract_facts("Die Stadt Linz eröffnete am Montag eine neue Brücke", "de")
+    assert len(facts) == 1
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The Millbrook plant currently employs about 3,800 people.",
+        "Salvage teams plan to begin pumping the cargo on Tuesday.",
+        "A strong earthquake shook the region early on Friday.",
+    ],
+)
+def test_english_verbs_outside_the_word_lists(sentence: str) -> None:
+    assert one(sentence, "en")
 
 
 def test_related_links_after_marker_are_rejected() -> None:

@@ -25,8 +25,11 @@ Stories and facts (hash tag per story ``{P:s:<id>}``):
 ``P:{P:s:<id>}:meta`` hash (profile JSON, pending "also reported by" notes),
 ``P:{P:s:<id>}:facts`` list of fact JSON (the story's fact memory),
 ``P:stories:terms:<term>`` sorted set (story id → last update; the inverted index),
-``P:a2s:<article digest>`` string (the story an article joined), ``P:stories:seq`` counter.
-All expire after the story inactivity window.
+``P:a2s:<article digest>`` string (the story an article joined), ``P:stories:seq`` counter,
+``P:stories:df:<bucket>`` hash (term or ``#figure`` → number of articles of that time
+bucket that had it; ``*`` → number of articles), one per story window, two in use.
+All expire after the story inactivity window (df buckets two story windows after their last
+count).
 
 Subscriptions and delivery: ``P:subs`` hash (target → subscription JSON).
 
@@ -125,6 +128,11 @@ class Keys:
 
     def story_seq(self) -> str:
         return f"{self.prefix}:stories:seq"
+
+    def story_df(self, bucket: int) -> str:
+        """Document frequencies of terms and figures in one time bucket (hash; see
+        ``bot.story_store``)."""
+        return f"{self.prefix}:stories:df:{bucket}"
 
     # subscriptions and delivery ----------------------------------------------
     def subscriptions(self) -> str:

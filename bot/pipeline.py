@@ -9,19 +9,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from digests.novelty import new_facts
-
 from bot.config import DigestConfig, StoryConfig
 from bot.dedup_store import DedupStore
 from bot.story_store import StoryStore
 from digests.digest import Outcome, make_entry, source_of
 from digests.facts import Fact, extract_facts
 from digests.models import Article, FactOut, SourceRef
+from digests.novelty import new_facts
 from digests.stories import (
     ArticleProfile,
     article_profile,
     choose_story,
-    index_keys,
     merge,
     new_story,
 )
@@ -73,9 +71,13 @@ class Pipeline:
 
         facts, rejected = extract_facts(article.text, article.language, title=article.title)
         profile = article_profile(article, facts)
-        candidates = await self.stories.candidates(index_keys(profile), article.published)
+        found = await self.stories.candidates(profile, article.published)
         chosen, ranked = choose_story(
-            profile, candidates, self.story.threshold, timedelta(hours=self.story.window_hours)
+            profile,
+            found.stories,
+            self.story.threshold,
+            timedelta(hours=self.story.window_hours),
+            df=found.df,
         )
         explain["story"] = {
             "joined": chosen.id if chosen else None,
@@ -84,11 +86,11 @@ class Pipeline:
         }
         source = source_of(article)
         if chosen is None:
-            story = new_story(profile, await self.stories.next_id())
+            story = new_story(profile, await self.stories.next_id(), found.df)
             known: list[Fact] = []
             status = "new_story"
         else:
-            story = merge(chosen, profile, source.name)
+            story = merge(chosen, profile, source.name, found.df)
             known = await self.stories.facts(story.id)
             status = "update"
 
@@ -97,7 +99,7 @@ class Pipeline:
         explain["sentences"] = _sentence_explain(verdicts, rejected)
         outcome.story_id = story.id
         outcome.new_facts = [fact_out(f, source) for f in fresh]
-        await self.stories.save(story, fresh, [article.id])
+        await self.stories.save(story, fresh, [article.id], counted=profile)
 
         if status == "update" and not fresh:
             outcome.status = "no_new_facts"
@@ -106,9 +108,9 @@ class Pipeline:
             )
             return outcome
         outcome.status = status
-        also = [
-            SourceRef(a["name"], a["url"]) for a in await self.stories.take_also_reported(story.id)
-        ]
+        # Only a story that existed before this article can have collected notes.
+        notes = await self.stories.take_also_reported(story.id) if status == "update" else []
+        also = [SourceRef(a["name"], a["url"]) for a in notes]
         outcome.entry = make_entry(
             article,
             status,

@@ -892,8 +892,7 @@ def _unit_after(toks: list[_Tok], j: int, lang: _Lang) -> str:
             return ""
         if lang.code == "de":
             if t.cap:
-                lem = t.lemma
-                return lang.unit_classes.get(lem, lem)
+                return _unit_class(t.lemma, lang)
             if t.low in lang.stopwords and t.low not in ("mehr", "weitere"):
                 return ""
         else:
@@ -901,13 +900,22 @@ def _unit_after(toks: list[_Tok], j: int, lang: _Lang) -> str:
                 if t.low in ("more", "additional", "other", "extra", "new"):
                     pass
                 else:
-                    lem = t.lemma
-                    return lang.unit_classes.get(lem, lang.unit_classes.get(t.low, lem))
+                    return _unit_class(t.lemma, lang, t.low)
             elif not t.cap:
                 return ""
         skipped += 1
         j += 1
     return ""
+
+
+def _unit_class(lemma: str, lang: _Lang, low: str = "") -> str:
+    """A counted noun in a form both languages share: 'Menschen'/'people' -> people,
+    'Arbeiter'/'workers' -> =worker, else the lemma."""
+    for w in (lemma, low) if low else (lemma,):
+        found = lang.unit_classes.get(w) or lang.bilingual.get(w)
+        if found:
+            return found
+    return lemma
 
 
 def _year(t: _Tok | None) -> int | None:
@@ -1295,6 +1303,7 @@ def _analyse(
     hits: list[tuple[str, float, int]] = []  # (type, weight, token index)
     concepts: set[str] = set()
     military: set[str] = set()
+    phrase_toks: set[int] = set()  # words of a multiword cue ('ums Leben'): its concept says it
 
     def add_cue(cue: _Cue, pos: int, verb: bool | None = None) -> None:
         t = toks[pos]
@@ -1346,6 +1355,7 @@ def _analyse(
                     for j in range(1, k)
                 ):
                     add_cue(cue, idx)
+                    phrase_toks.update(range(idx, idx + k))
     # A light verb takes the type of its object noun: 'äußerten Bedenken',
     # 'voiced concern' are criticism, not a plain statement.
     light_clauses = {toks[i].clause for i in light}
@@ -1432,8 +1442,10 @@ def _analyse(
 
     # --- terms
     terms: set[str] = set(concepts)
-    for t in toks:
+    for i, t in enumerate(toks):
         if t.info is not None and not t.role and t.info.terms and t.clause not in relative:
+            if i in phrase_toks:
+                continue
             if t.quoted:
                 terms.update(QUOTED + x for x in t.info.terms)
             else:

@@ -148,6 +148,7 @@ class _Profile:
     total: float  # weight of all keys
     total_cross: float  # the same with every language-bound key at the untranslated weight
     quantities: frozenset[str]
+    counted: frozenset[str]  # 'value unit' of quantities whose noun is known
     dates: frozenset[str]
     negated: bool
     actors: frozenset[str]
@@ -157,24 +158,33 @@ class _Profile:
 
 
 @lru_cache(maxsize=65_536)
-def _split_numbers(numbers: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
-    """(quantities, dates-and-years). Quantities compare by value, money by currency too."""
+def _split_numbers(
+    numbers: tuple[str, ...],
+) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(quantities, dates-and-years, 'value unit' pairs).
+
+    Quantities compare by value (money with its currency): 'Soldaten' and 'Truppen'
+    count the same thing, so a changed value is news whatever the noun. The
+    'value unit' pairs tell whether two equal values count the same kind of thing.
+    """
     quantities: set[str] = set()
     dates: set[str] = set()
+    counted: set[str] = set()
     for x in numbers:
-        head = x.split(" ", 1)[0]
+        head, _, unit = x.partition(" ")
         if "-" in x and x.replace("-", "").isdigit():
             dates.add(x[-5:] if len(x) == 10 else x)  # compare '2025-04-26' as '04-26'
         elif x.isdigit() and len(x) == 4 and 1800 <= int(x) <= 2200:
             dates.add(x)
         elif x.endswith("%"):
             quantities.add(x)
+            counted.add(x)
         else:
-            unit = x.split(" ", 1)[1] if " " in x else ""
-            # money keeps its currency; counts compare by value alone, since
-            # 'Soldaten' and 'Truppen' (or 'soldiers') count the same thing
-            quantities.add(f"{head} {unit}" if unit in _CURRENCIES else head)
-    return frozenset(quantities), frozenset(dates)
+            q = x if unit in _CURRENCIES else head
+            quantities.add(q)
+            if unit:
+                counted.add(f"{head} {unit}")
+    return frozenset(quantities), frozenset(dates), frozenset(counted)
 
 
 _CURRENCIES = frozenset({"eur", "usd", "gbp", "chf", "rub", "cny", "jpy", "uah"})
@@ -221,7 +231,7 @@ def _profile(f: Fact) -> _Profile:
         key = _actor_key(a)
         keys[key] = _W_ACTOR
         neutral.add(key)
-    quantities, dates = _split_numbers(f.numbers)
+    quantities, dates, counted = _split_numbers(f.numbers)
     for q in quantities:
         keys["#" + q] = _W_FIGURE
         neutral.add("#" + q)
@@ -238,6 +248,7 @@ def _profile(f: Fact) -> _Profile:
         total=total,
         total_cross=sum(w if k in neutral else _W_UNTRANSLATED for k, w in keys.items()),
         quantities=quantities,
+        counted=counted,
         dates=dates,
         negated=NEGATION in f.terms,
         actors=f.actors,
@@ -263,12 +274,16 @@ def _profile_of(f: Fact) -> _Profile:
     return p
 
 
+_NAMED = ("person:", "name:")
+
+
 def _same_actor(a: str, b: str) -> bool:
     if a == b:
         return True
-    if a.startswith("person:") and b.startswith("person:"):
-        x, y = a[7:], b[7:]
-        return min(len(x), len(y)) >= 5 and fuzz.ratio(x, y) >= PERSON_THRESHOLD
+    if a.startswith(_NAMED) and b.startswith(_NAMED):
+        # a resolved person and the same surname met bare ('name:kerstan') are one
+        x, y = a.partition(":")[2], b.partition(":")[2]
+        return x == y or (min(len(x), len(y)) >= 5 and fuzz.ratio(x, y) >= PERSON_THRESHOLD)
     return False
 
 
@@ -346,6 +361,8 @@ def _compare(f: _Profile, k: _Profile, story: frozenset[str]) -> Match | None:
     )
     if not _compatible(f.act, k.act):
         need, why = INCOMPATIBLE_THRESHOLD, f"despite types {f.act}/{k.act}"
+    elif f.quantities and _same_kind(f, k, shared_keys):
+        need, why = ACT_THRESHOLD, "same figures of the same thing"
     elif same_act:
         # The repeated act's remaining words may restate other known facts of the
         # story ('Putin praised the troops who fought at Russia's side').
@@ -358,6 +375,14 @@ def _compare(f: _Profile, k: _Profile, story: frozenset[str]) -> Match | None:
         return None
     lang = " across languages" if cross else ""
     return Match(k.fact, round(coverage, 3), f"{why}{lang} (coverage {coverage:.2f})")
+
+
+def _same_kind(f: _Profile, k: _Profile, shared_keys: frozenset[str]) -> bool:
+    """Equal figures count the same kind of thing: the same counted noun ('5 people'),
+    or a shared specific concept ('~dead', '~cut') when a noun is missing."""
+    if f.counted & k.counted:
+        return True
+    return any(x[0] == "~" and x not in _GENERIC_CONCEPTS for x in shared_keys)
 
 
 def _figures_known(f: _Profile, known: Sequence[_Profile]) -> Match | None:

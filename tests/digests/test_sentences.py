@@ -56,7 +56,7 @@ def test_abbreviation_that_ends_a_sentence() -> None:
 @pytest.mark.parametrize(
     ("text", "language"),
     [
-        ('Die Ministerin sagte: „Wir helfen. Wir bleiben.“ Dann reiste sie ab.', "de"),
+        ("Die Ministerin sagte: „Wir helfen. Wir bleiben.“ Dann reiste sie ab.", "de"),
         ('The mayor said: "We will help. We will stay." Then she left.', "en"),
     ],
 )

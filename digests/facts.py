@@ -433,6 +433,9 @@ class _Lang:
     verb_context: frozenset[str]  # words after which an English bare form is a verb
     verb_objects: frozenset[str]  # words that open an object after an English -s verb
     hazards: frozenset[str]  # '=key's of natural hazards and accidents
+    anaphors: frozenset[str]  # subject nouns that refer back ('the company', 'officials')
+    prepositions: frozenset[str]
+    oblique_articles: frozenset[str]  # 'dem', 'einem': a fronted object, not the subject
     institution_heads: tuple[str, ...]
     connectives: frozenset[str]
     titles: frozenset[str]
@@ -481,6 +484,16 @@ def _word_numbers(d: dict[str, Any]) -> dict[str, tuple[int, bool]]:
         for ending in d["ordinal_endings"]:
             out.setdefault(stem + ending, (v, True))
     return out
+
+
+def _anaphors(code: str) -> frozenset[str]:
+    """Term keys of subject nouns that refer back to a party named before."""
+    shared = _bilingual(code)
+    out: set[str] = set()
+    for word in lexicon("bilingual")["anaphoric_subjects"][code]:
+        lemma = _lemma(word, code)
+        out.add(shared.get(lemma, shared.get(word.lower(), lemma)))
+    return frozenset(out)
 
 
 def _bilingual(code: str) -> dict[str, str]:
@@ -535,6 +548,9 @@ def _lang(code: str) -> _Lang:
         verb_context=frozenset(d.get("verb_context", ())),
         verb_objects=frozenset(d.get("verb_objects", ())),
         hazards=frozenset(d["hazard_terms"]),
+        anaphors=_anaphors(code),
+        prepositions=frozenset(d["prepositions"]),
+        oblique_articles=frozenset(d.get("oblique_articles", ())),
         institution_heads=tuple(d["institution_heads"]),
         connectives=frozenset(d["leading_connectives"]),
         titles=frozenset(d["titles"]),
@@ -1424,6 +1440,15 @@ def _analyse(
         if not named_before and (name := _name_agent(toks, cue_pos, lang)) is not None:
             agents = {name}
             actors = actors | {name}
+        elif (
+            not named_before
+            # German word order puts a named subject after the verb as often as before
+            and not (lang.code == "de" and any(toks[g[0]].clause == clause for g in groups))
+            and (noun := _subject_noun(toks, cue_pos, lang)) is not None
+        ):
+            agents = {
+                noun
+            }  # 'the union condemned', 'Exporters criticised', 'Das Klinikum erklärte'
 
     # --- quote speaker: the agent of the speech cue nearest to the quotation
     speaker: str | None = None
@@ -1520,6 +1545,56 @@ def _name_agent(toks: list[_Tok], pos: int, lang: _Lang) -> str | None:
             if t.role == "" and t.info is not None and t.info.name_like and not t.quoted:
                 return "name:" + t.info.pkey
     return None
+
+
+def _subject_noun(toks: list[_Tok], pos: int, lang: _Lang) -> str | None:
+    """The head noun of the subject of the cue's clause, or of the main clause when the
+    cue is in reported speech, as ``noun:<term>`` ('The steelworkers' union called',
+    'Das Klinikum hatte … erklärt', 'Am Donnerstag hatten Beschäftigte …'). None when no
+    noun phrase opens the clause or its head is an anaphor ('the company', 'officials')
+    that points back to a party already named."""
+    for clause in dict.fromkeys((toks[pos].clause, 0)):
+        words = [t for t in toks[: pos if clause == toks[pos].clause else len(toks)]]
+        words = [t for t in words if t.clause == clause and t.kind == "word"]
+        head = _np_head(words, lang) if words and not words[0].quoted else None
+        if head is not None and head.info is not None:
+            key = head.info.terms[0]
+            return None if key in lang.anaphors else "noun:" + key
+    return None
+
+
+def _np_head(words: list[_Tok], lang: _Lang) -> _Tok | None:
+    first = words[0]
+    if (
+        lang.code == "de"
+        and first.info is not None
+        and first.info.stop
+        and (first.low not in lang.determiners or first.low in lang.oblique_articles)
+    ):
+        # 'Am Donnerstag hatten Beschäftigte …': after a fronted phrase the subject
+        # follows the finite verb
+        verb = next((i for i, t in enumerate(words) if t.low in lang.auxiliaries), None)
+        if verb is None or verb + 1 >= len(words):
+            return None
+        words = words[verb + 1 :]
+    elif not (first.low in lang.determiners or (first.cap and first.info and first.info.terms)):
+        return None  # opens with a preposition, an adverb or a conjunction
+    head: _Tok | None = None
+    for t in words:
+        info = t.info
+        if info is None or t.role in ("actor", "person") or t.quoted:
+            break
+        if lang.code == "de":
+            if t.cap and info.terms and t.low not in lang.determiners:
+                return t
+            continue
+        if t.low in lang.determiners or t.low.endswith(("'", "’")):
+            continue
+        if t.low in lang.prepositions or (info.verbish and not t.cap) or t.low.endswith("ing"):
+            break  # a preposition, the verb or a participle ends the noun phrase
+        if info.terms:
+            head = t
+    return head
 
 
 def _attributive(toks: list[_Tok], idx: int, determiners: frozenset[str]) -> bool:

@@ -153,7 +153,6 @@ class _Profile:
     negated: bool
     actors: frozenset[str]
     agents: frozenset[str]
-    performers: frozenset[str]  # agents, or all actors when no agent is known
     act: str  # the fact's specific type, or ''
 
 
@@ -253,7 +252,6 @@ def _profile(f: Fact) -> _Profile:
         negated=NEGATION in f.terms,
         actors=f.actors,
         agents=f.agents,
-        performers=f.agents or f.actors,
         act=act,
     )
 
@@ -275,6 +273,7 @@ def _profile_of(f: Fact) -> _Profile:
 
 
 _NAMED = ("person:", "name:")
+_NOUN = "noun:"  # a subject noun without an actor id ('noun:=union')
 
 
 def _same_actor(a: str, b: str) -> bool:
@@ -291,12 +290,36 @@ def _covered(actors: frozenset[str], by: frozenset[str]) -> bool:
     return all(a in by or any(_same_actor(a, b) for b in by) for a in actors)
 
 
-def _covered_in(agents: frozenset[str], k: _Profile) -> bool:
-    """Every agent is an actor of ``k`` or a name written in it."""
-    return all(
-        a in k.actors or _actor_key(a) in k.keys or any(_same_actor(a, b) for b in k.actors)
-        for a in agents
-    )
+def _covered_in(
+    agents: frozenset[str], k: _Profile, cross: bool, story: frozenset[str] = frozenset()
+) -> bool:
+    """Every agent is an actor of ``k``, a name written in it, a party noun the story
+    already uses ('the union' once 'Die Gewerkschaft Verdi' was reported), or a noun
+    that cannot be compared across the two languages."""
+    for a in agents:
+        if a.startswith(_NOUN):
+            word = a[len(_NOUN) :]
+            key = word if word.startswith("=") else _word_key(word)
+            if a in k.agents or key in k.keys or key in story:
+                continue
+            if cross and not word.startswith("="):
+                continue  # an untranslated noun says nothing in the other language
+            return False
+        if not (
+            a in k.actors or _actor_key(a) in k.keys or any(_same_actor(a, b) for b in k.actors)
+        ):
+            return False
+    return True
+
+
+def _same_agents(f: _Profile, k: _Profile) -> bool:
+    """The candidate's agents performed the known act (or, when the known fact names
+    no performer, are written in it)."""
+    if not f.agents:
+        return False
+    if k.agents:
+        return _covered(f.agents, k.agents)
+    return _covered_in(f.agents, k, False)
 
 
 def _share_actor(a: frozenset[str], b: frozenset[str]) -> bool:
@@ -328,11 +351,16 @@ def _content_weight(f: _Profile, keys: frozenset[str]) -> float:
     return sum(f.keys[x] for x in keys if x[0] not in "@#")
 
 
-def _agent_vetoed(f: _Profile, k: _Profile) -> bool:
-    # A new agent acting is news. The source of a reported figure or background
-    # ('wie die Behörden in Kiew mitteilten') is not an actor reacting, and a known
-    # fact that names nobody ('the two sides') cannot show a new one.
-    if f.agents and k.actors and f.fact.type not in _REPORTED and not _covered_in(f.agents, k):
+def _agent_vetoed(f: _Profile, k: _Profile, story: frozenset[str] = frozenset()) -> bool:
+    # A new agent acting is news, a state or a union alike. The source of a reported
+    # figure or background ('wie die Behörden in Kiew mitteilten') is not an actor
+    # reacting, and a known fact that names nobody ('the two sides') cannot show a new one.
+    if (
+        f.agents
+        and (k.actors or k.agents)
+        and f.fact.type not in _REPORTED
+        and not _covered_in(f.agents, k, _cross(f, k), story)
+    ):
         return True
     return bool(f.actors and k.actors and not _share_actor(f.actors, k.actors))
 
@@ -353,12 +381,10 @@ def _compare(f: _Profile, k: _Profile, story: frozenset[str]) -> Match | None:
     if _content_weight(f, shared_keys) + (_W_FIGURE if f.quantities else 0.0) < _MIN_SHARED:
         return None
     # 3. actors
-    if _agent_vetoed(f, k):
+    if _agent_vetoed(f, k, story):
         return None
     cross = _cross(f, k)
-    same_act = (
-        bool(f.act) and f.act == k.act and bool(f.agents) and (_covered(f.agents, k.performers))
-    )
+    same_act = bool(f.act) and f.act == k.act and _same_agents(f, k)
     if not _compatible(f.act, k.act):
         need, why = INCOMPATIBLE_THRESHOLD, f"despite types {f.act}/{k.act}"
     elif f.quantities and _same_kind(f, k, shared_keys):

@@ -436,6 +436,7 @@ class _Lang:
     anaphors: frozenset[str]  # subject nouns that refer back ('the company', 'officials')
     prepositions: frozenset[str]
     oblique_articles: frozenset[str]  # 'dem', 'einem': a fronted object, not the subject
+    two_party: frozenset[str]  # verbs that are a meeting only between two parties ('treffen')
     institution_heads: tuple[str, ...]
     connectives: frozenset[str]
     titles: frozenset[str]
@@ -551,6 +552,7 @@ def _lang(code: str) -> _Lang:
         anaphors=_anaphors(code),
         prepositions=frozenset(d["prepositions"]),
         oblique_articles=frozenset(d.get("oblique_articles", ())),
+        two_party=frozenset(d.get("two_party_verbs", ())),
         institution_heads=tuple(d["institution_heads"]),
         connectives=frozenset(d["leading_connectives"]),
         titles=frozenset(d["titles"]),
@@ -1357,6 +1359,8 @@ def _analyse(
                     continue
                 if cue.verb and _attributive(toks, idx, determiners):
                     continue  # 'keine bestätigten Fälle': a participle used as an adjective
+                if cue.verb and t.lemma in lang.two_party and not _two_parties(toks, t.clause):
+                    continue  # 'hat ein Kraftwerk getroffen' hit a thing, met nobody
             elif cue.verb and not _english_verb_use(toks, idx, lang):
                 continue
             if cue.verb:
@@ -1595,6 +1599,22 @@ def _np_head(words: list[_Tok], lang: _Lang) -> _Tok | None:
         if info.terms:
             head = t
     return head
+
+
+def _two_parties(toks: list[_Tok], clause: int) -> bool:
+    """A meeting needs two parties: a reflexive or 'mit', or two persons or actors."""
+    parties = 0
+    party_roles = ("person", "actor", "title")
+    for i, t in enumerate(toks):
+        if t.clause != clause:
+            continue
+        if t.low in ("sich", "einander"):
+            return True
+        if t.low in ("mit", "with") and any(x.role in party_roles for x in toks[i + 1 : i + 4]):
+            return True  # 'mit seinem Amtskollegen', not 'mit Drohnen'
+        if t.role in party_roles:
+            parties += 1
+    return parties >= 2
 
 
 def _attributive(toks: list[_Tok], idx: int, determiners: frozenset[str]) -> bool:

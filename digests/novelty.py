@@ -50,6 +50,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from digests.facts import NEGATION, QUOTED, Fact, person_key
+from digests.sentences import lexicon
 
 __all__ = [
     "ACT_THRESHOLD",
@@ -148,7 +149,7 @@ class _Profile:
     total: float  # weight of all keys
     total_cross: float  # the same with every language-bound key at the untranslated weight
     quantities: frozenset[str]
-    counted: frozenset[str]  # 'value unit' of quantities whose noun is known
+    units: dict[str, frozenset[str]]  # quantity -> the nouns it counts, where named
     dates: frozenset[str]
     negated: bool
     actors: frozenset[str]
@@ -159,16 +160,15 @@ class _Profile:
 @lru_cache(maxsize=65_536)
 def _split_numbers(
     numbers: tuple[str, ...],
-) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """(quantities, dates-and-years, 'value unit' pairs).
+) -> tuple[frozenset[str], frozenset[str], tuple[tuple[str, str], ...]]:
+    """(quantities, dates-and-years, (quantity, counted noun) pairs).
 
-    Quantities compare by value (money with its currency): 'Soldaten' and 'Truppen'
-    count the same thing, so a changed value is news whatever the noun. The
-    'value unit' pairs tell whether two equal values count the same kind of thing.
+    Quantities compare by value (money with its currency); the counted noun, where
+    the fact names one, tells whether two equal values count the same thing.
     """
     quantities: set[str] = set()
     dates: set[str] = set()
-    counted: set[str] = set()
+    counted: list[tuple[str, str]] = []
     for x in numbers:
         head, _, unit = x.partition(" ")
         if "-" in x and x.replace("-", "").isdigit():
@@ -177,13 +177,36 @@ def _split_numbers(
             dates.add(x)
         elif x.endswith("%"):
             quantities.add(x)
-            counted.add(x)
         else:
             q = x if unit in _CURRENCIES else head
             quantities.add(q)
-            if unit:
-                counted.add(f"{head} {unit}")
-    return frozenset(quantities), frozenset(dates), frozenset(counted)
+            if unit and unit not in _CURRENCIES:
+                counted.append((q, unit))
+    return frozenset(quantities), frozenset(dates), tuple(counted)
+
+
+@lru_cache(maxsize=1)
+def _unit_tables() -> tuple[frozenset[str], frozenset[str]]:
+    """(nouns of a closed unit class, nouns that count people)."""
+    closed = {u for code in ("de", "en") for u in lexicon(code)["unit_classes"].values()}
+    people = frozenset(lexicon("bilingual")["person_units"])
+    return frozenset(closed) | people, people
+
+
+_ROLES = frozenset({"dead", "=dead", "injured", "=injure", "missing", "=missing"})
+
+
+def _same_unit(a: str, b: str) -> bool:
+    """Whether two counted nouns may count the same thing: equal, or either is a word
+    outside the unit classes (too vague to tell), or both count people in the same role."""
+    if a == b:
+        return True
+    closed, people = _unit_tables()
+    if not (a in closed or a.startswith("=")) or not (b in closed or b.startswith("=")):
+        return True
+    if a in people and b in people:
+        return not (a in _ROLES and b in _ROLES)  # the dead never equal the injured
+    return False
 
 
 _CURRENCIES = frozenset({"eur", "usd", "gbp", "chf", "rub", "cny", "jpy", "uah"})
@@ -231,6 +254,9 @@ def _profile(f: Fact) -> _Profile:
         keys[key] = _W_ACTOR
         neutral.add(key)
     quantities, dates, counted = _split_numbers(f.numbers)
+    units: dict[str, set[str]] = {}
+    for q, unit in counted:
+        units.setdefault(q, set()).add(unit)
     for q in quantities:
         keys["#" + q] = _W_FIGURE
         neutral.add("#" + q)
@@ -247,7 +273,7 @@ def _profile(f: Fact) -> _Profile:
         total=total,
         total_cross=sum(w if k in neutral else _W_UNTRANSLATED for k, w in keys.items()),
         quantities=quantities,
-        counted=counted,
+        units={q: frozenset(u) for q, u in units.items()},
         dates=dates,
         negated=NEGATION in f.terms,
         actors=f.actors,
@@ -374,7 +400,7 @@ def _compare(f: _Profile, k: _Profile, story: frozenset[str]) -> Match | None:
     if f.negated != k.negated:
         return None
     # 2. numbers
-    if f.quantities and not f.quantities <= k.quantities:
+    if f.quantities and _new_figure(f, k):
         return None
     if f.dates and k.dates and f.dates.isdisjoint(k.dates):
         return None
@@ -403,11 +429,24 @@ def _compare(f: _Profile, k: _Profile, story: frozenset[str]) -> Match | None:
     return Match(k.fact, round(coverage, 3), f"{why}{lang} (coverage {coverage:.2f})")
 
 
+def _new_figure(f: _Profile, k: _Profile) -> bool:
+    """A candidate figure the known fact lacks, or has for another thing
+    ('three months' is not 'a third worker')."""
+    for q in f.quantities:
+        if q not in k.quantities:
+            return True
+        fu, ku = f.units.get(q), k.units.get(q)
+        if fu and ku and not any(_same_unit(a, b) for a in fu for b in ku):
+            return True
+    return False
+
+
 def _same_kind(f: _Profile, k: _Profile, shared_keys: frozenset[str]) -> bool:
-    """Equal figures count the same kind of thing: the same counted noun ('5 people'),
-    or a shared specific concept ('~dead', '~cut') when a noun is missing."""
-    if f.counted & k.counted:
-        return True
+    """Equal figures count the same kind of thing: both name a compatible counted noun
+    ('5 Menschen', 'five people'), or they share a specific concept ('~dead', '~cut')."""
+    for q in f.quantities:
+        if (f.units.get(q) and k.units.get(q)) or " " in q or q.endswith("%"):
+            return True  # compatible nouns (see _new_figure), a sum of money, a rate
     return any(x[0] == "~" and x not in _GENERIC_CONCEPTS for x in shared_keys)
 
 
@@ -423,6 +462,9 @@ def _figures_known(f: _Profile, known: Sequence[_Profile]) -> Match | None:
             k
             for k in known
             if q in k.quantities
+            and not any(
+                not _same_unit(a, b) for a in f.units.get(q, ()) for b in k.units.get(q, ())
+            )
             and k.negated == f.negated
             and _content_weight(f, f.keyset & k.keyset) >= _W_CONCEPT
             and not _agent_vetoed(f, k)

@@ -24,10 +24,13 @@ Stories and facts (hash tag per story ``{P:s:<id>}``):
 
 ``P:{P:s:<id>}:meta`` hash (profile JSON, pending "also reported by" notes),
 ``P:{P:s:<id>}:facts`` list of fact JSON (the story's fact memory),
-``P:stories:terms:<term>`` sorted set (story id → last update; the inverted index),
-``P:a2s:<article digest>`` string (the story an article joined), ``P:stories:seq`` counter,
-``P:stories:df:<bucket>`` hash (term or ``#figure`` → number of articles of that time
-bucket that had it; ``*`` → number of articles), one per story window, two in use.
+``P:a2s:<article digest>`` string (the story an article joined).
+Story assignment (hash tag ``{P:st}``, so that one script reads or writes all of an
+article's index keys and counts in one call): ``P:{P:st}:seq`` counter (story numbers),
+``P:{P:st}:t:<key>`` sorted set (story id →
+last update; the inverted index), ``P:{P:st}:df:<bucket>`` hash (term or ``#figure`` →
+number of articles of that time bucket that had it; ``*`` → number of articles), one per
+story window, two in use.
 All expire after the story inactivity window (df buckets two story windows after their last
 count).
 
@@ -120,19 +123,19 @@ class Keys:
         return f"{self.prefix}:{{{self.prefix}:s:{story_id}}}:facts"
 
     def story_term(self, term: str) -> str:
-        return f"{self.prefix}:stories:terms:{term}"
+        return f"{self.prefix}:{{{self.prefix}:st}}:t:{term}"
 
     def article_story(self, article_id: str) -> str:
         digest = hashlib.blake2b(article_id.encode(), digest_size=8).hexdigest()
         return f"{self.prefix}:a2s:{digest}"
 
     def story_seq(self) -> str:
-        return f"{self.prefix}:stories:seq"
+        return f"{self.prefix}:{{{self.prefix}:st}}:seq"
 
     def story_df(self, bucket: int) -> str:
         """Document frequencies of terms and figures in one time bucket (hash; see
         ``bot.story_store``)."""
-        return f"{self.prefix}:stories:df:{bucket}"
+        return f"{self.prefix}:{{{self.prefix}:st}}:df:{bucket}"
 
     # subscriptions and delivery ----------------------------------------------
     def subscriptions(self) -> str:

@@ -86,7 +86,8 @@ class Pipeline:
         }
         source = source_of(article)
         if chosen is None:
-            story = new_story(profile, await self.stories.next_id(), found.df)
+            story_id = found.new_id or await self.stories.next_id()
+            story = new_story(profile, story_id, found.df)
             known: list[Fact] = []
             status = "new_story"
         else:

@@ -22,13 +22,15 @@ for a new story's id and the fact memory when the article joins a story.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import NoScriptError
 
 from bot.keys import Keys
 from digests.facts import Fact, fact_from_dict, fact_to_dict
@@ -47,6 +49,11 @@ from digests.stories import (
 # hits (on the sample corpus every joined story ranked first, on 10kGNAD all but one in
 # the first three); profiles are JSON-decoded per candidate, so few are fetched.
 MAX_CANDIDATES = 8
+# ... and at least two of them: a story met under one key only shares a single term, actor
+# or figure with the article (every joined story of both corpora shared two or more). An
+# article with very few keys (a teaser) is looked up with one.
+MIN_HITS = 2
+FEW_KEYS = 6
 # A key shared by more stories than this in the window (a country, "police") is not
 # what finds the story; its most recent stories are enough to count hits.
 PER_KEY = 20
@@ -54,14 +61,74 @@ PER_KEY = 20
 # collected more has long been reported; what its last updates said is what a repeat
 # repeats. Bounds the cost of an update however long a story runs.
 MEMORY_FACTS = 200
-TOTAL = "*"  # the field counting the articles of a df bucket
+TOTAL = "*"  # the field counting the articles of a df bucket (literal in _SAVE too)
 
-# Counts one article's keys into its bucket: one call, one key (fine on a cluster).
-_COUNT = """
-for i = 2, #ARGV do redis.call('HINCRBY', KEYS[1], ARGV[i], 1) end
-redis.call('HINCRBY', KEYS[1], '*', 1)
-redis.call('EXPIRE', KEYS[1], ARGV[1])
+# Candidate ids and document frequencies in one call. Counting hits here rather than in
+# Python: the reply is a few ids and two strings instead of hundreds of ids and counts.
+# With no candidate the article can only start a story: its id is taken from the
+# sequence here too, which saves the round trip of an INCR for most new stories.
+# KEYS: story sequence, df bucket, previous df bucket, index keys (strongest first).
+# ARGV: oldest score, ids per key, max candidates, min hits, df fields...
+# Reply: {candidate ids, counts in the bucket, counts in the previous one (comma-joined),
+# a new story number or 0}.
+_LOOKUP = """
+local hits, first, order = {}, {}, {}
+local per = tonumber(ARGV[2])
+for i = 4, #KEYS do
+  local ids = redis.call('ZREVRANGEBYSCORE', KEYS[i], '+inf', ARGV[1], 'LIMIT', 0, per)
+  for _, id in ipairs(ids) do
+    if hits[id] then
+      hits[id] = hits[id] + 1
+    else
+      hits[id] = 1
+      first[id] = #order
+      order[#order + 1] = id
+    end
+  end
+end
+local need = tonumber(ARGV[4])
+local chosen = {}
+for _, id in ipairs(order) do
+  if hits[id] >= need then chosen[#chosen + 1] = id end
+end
+table.sort(chosen, function(a, b)
+  if hits[a] ~= hits[b] then return hits[a] > hits[b] end
+  return first[a] < first[b]
+end)
+local top = {}
+for i = 1, math.min(#chosen, tonumber(ARGV[3])) do top[i] = chosen[i] end
+local fields = {}
+for j = 5, #ARGV do fields[#fields + 1] = ARGV[j] end
+local function joined(key)
+  local values = redis.call('HMGET', key, unpack(fields))
+  for k = 1, #values do values[k] = values[k] or '' end
+  return table.concat(values, ',')
+end
+local number = 0
+if #top == 0 then number = redis.call('INCR', KEYS[1]) end
+return {top, joined(KEYS[2]), joined(KEYS[3]), number}
 """
+
+# A story's index entries and an article's counts in one call.
+# KEYS: df bucket, index keys. ARGV: story id, score, prune below, index TTL, df TTL,
+# df fields (none: count nothing).
+_SAVE = """
+for i = 2, #KEYS do
+  redis.call('ZADD', KEYS[i], ARGV[2], ARGV[1])
+  -- stories that left the window can never be candidates again: drop them here
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', ARGV[3])
+  redis.call('EXPIRE', KEYS[i], ARGV[4])
+end
+if #ARGV > 5 then
+  for j = 6, #ARGV do redis.call('HINCRBY', KEYS[1], ARGV[j], 1) end
+  redis.call('HINCRBY', KEYS[1], '*', 1)
+  redis.call('EXPIRE', KEYS[1], ARGV[5])
+end
+"""
+
+
+# EVALSHA: sending a script's body with every call costs a fifth of a millisecond more.
+_SHA = {body: hashlib.sha1(body.encode()).hexdigest() for body in (_LOOKUP, _SAVE)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +137,7 @@ class Candidates:
 
     stories: list[StoryProfile]
     df: DocFreq
+    new_id: str | None = None  # allocated when there is no candidate (see _LOOKUP)
 
 
 class StoryStore:
@@ -99,27 +167,30 @@ class StoryStore:
     async def candidates(self, profile: ArticleProfile, published: datetime) -> Candidates:
         """Stories indexed under the article's query keys and updated within the window,
         with the recent document frequencies of the article's terms."""
-        low = published.timestamp() - self.window
         terms = query_keys(profile)
         counted = df_keys(profile)
         bucket, elapsed = self._bucket(published)
-        pipe = self.client.pipeline(transaction=False)
-        for term in terms:
-            pipe.zrevrangebyscore(self.keys.story_term(term), "+inf", low, start=0, num=PER_KEY)
-        pipe.hmget(self.keys.story_df(bucket), [TOTAL, *counted])
-        pipe.hmget(self.keys.story_df(bucket - 1), [TOTAL, *counted])
-        replies = await pipe.execute()
-        current, previous = replies[-2], replies[-1]
-        hits: Counter[bytes] = Counter()
-        for ids in replies[:-2]:
-            hits.update(ids)
+        need = MIN_HITS if len(terms) >= FEW_KEYS else 1
+        ids, current, previous, number = await self._script(
+            _LOOKUP,
+            3 + len(terms),
+            self.keys.story_seq(),
+            self.keys.story_df(bucket),
+            self.keys.story_df(bucket - 1),
+            *(self.keys.story_term(t) for t in terms),
+            published.timestamp() - self.window,
+            PER_KEY,
+            MAX_CANDIDATES,
+            need,
+            TOTAL,
+            *counted,
+        )
         df = _doc_freq(counted, current, previous, 1.0 - elapsed)
-        if not hits:
-            return Candidates([], df)
-        chosen = [sid for sid, _ in hits.most_common(MAX_CANDIDATES)]
+        if not ids:
+            return Candidates([], df, f"s{number}")
         pipe = self.client.pipeline(transaction=False)
-        for sid in chosen:
-            pipe.hget(self.keys.story_meta(sid.decode()), "profile")
+        for sid in ids:
+            pipe.hget(self.keys.story_meta(_text(sid)), "profile")
         stories = [profile_from_dict(json.loads(raw)) for raw in await pipe.execute() if raw]
         return Candidates(stories, df)
 
@@ -180,39 +251,51 @@ class StoryStore:
             # The memory novelty reads is bounded; older facts would never be read again.
             pipe.ltrim(facts_key, -self.memory_facts, -1)
         pipe.expire(facts_key, self.ttl)
-        for term in index_keys(story):
-            key = self.keys.story_term(term)
-            pipe.zadd(key, {story.id: score})
-            # Stories that left the window can never be candidates again: drop them here.
-            pipe.zremrangebyscore(key, "-inf", score - 4 * self.window)
-            pipe.expire(key, self.ttl)
         for article_id in article_ids:
             pipe.set(self.keys.article_story(article_id), story.id, ex=self.ttl)
-        if counted is not None:
-            bucket, _ = self._bucket(counted.published)
-            # Read until one window after the bucket ends: two windows after its last count.
-            # EVAL rather than a registered script: a pipeline holding scripts checks
-            # them with an extra round trip on every execute; the body is 150 bytes.
-            pipe.eval(
-                _COUNT, 1, self.keys.story_df(bucket), int(2 * self.window), *df_keys(counted)
-            )
-        await pipe.execute()
+        index = [self.keys.story_term(term) for term in index_keys(story)]
+        bucket, _ = self._bucket(counted.published if counted else story.last_seen)
+        script_args = [
+            self.keys.story_df(bucket),
+            *index,
+            story.id,
+            score,
+            score - 4 * self.window,
+            self.ttl,
+            # A bucket is read until one window after it ends: two after its last count.
+            int(2 * self.window),
+            *(df_keys(counted) if counted else ()),
+        ]
+        pipe.evalsha(_SHA[_SAVE], 1 + len(index), *script_args)
+        try:
+            await pipe.execute()
+        except NoScriptError:
+            # A restarted or failed-over server forgot the script. Every other command
+            # of the pipeline has run (no transaction); only the script is left to do.
+            await self._script(_SAVE, 1 + len(index), *script_args)
+
+    async def _script(self, body: str, numkeys: int, *args: Any) -> Any:
+        try:
+            return await self.client.evalsha(_SHA[body], numkeys, *args)
+        except NoScriptError:
+            await self.client.script_load(body)
+            return await self.client.evalsha(_SHA[body], numkeys, *args)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _doc_freq(
-    keys: Sequence[str],
-    current: Sequence[bytes | None],
-    previous: Sequence[bytes | None],
-    carry: float,
+    keys: Sequence[str], current: bytes | str, previous: bytes | str, carry: float
 ) -> DocFreq:
-    """Counts of the current bucket plus ``carry`` times those of the one before."""
-
-    def value(raw: bytes | None) -> float:
-        return float(raw) if raw else 0.0
-
-    total = value(current[0]) + carry * value(previous[0])
+    """Counts of the current bucket plus ``carry`` times those of the one before
+    (comma-joined, the total first, then one per key, empty for none)."""
+    now = _text(current).split(",")
+    before = _text(previous).split(",")
+    total = float(now[0] or 0) + carry * float(before[0] or 0)
     counts = {}
-    for key, now, before in zip(keys, current[1:], previous[1:], strict=True):
-        if now or before:
-            counts[key] = value(now) + carry * value(before)
+    for key, a, b in zip(keys, now[1:], before[1:], strict=True):
+        if a or b:
+            counts[key] = float(a or 0) + carry * float(b or 0)
     return DocFreq(counts, total)

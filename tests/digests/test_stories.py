@@ -360,3 +360,172 @@ def test_title_case_headline_terms_match_body_words() -> None:
         lang="en",
     )
     assert set(article_profile(plain).terms) == set(article_profile(title_case).terms)
+
+
+# --- rarity: document frequencies ---------------------------------------------------------
+
+from digests.stories import (  # noqa: E402
+    COMMON_RATE,
+    NAME_RATE,
+    RARE_RATE,
+    WORD_RATE,
+    DocFreq,
+    df_keys,
+    prior_rate,
+    rate,
+)
+
+
+def _article(terms: dict[str, float], *, names: frozenset[str] = frozenset(), hours: float = 1.0,
+             numbers: frozenset[str] = frozenset()) -> ArticleProfile:
+    return ArticleProfile(
+        article_id="a", title="", language="de", published=T0 + timedelta(hours=hours),
+        terms=terms, actors={}, numbers=numbers, names=names,
+    )
+
+
+def _story(sid: str, terms: dict[str, float], *, count: int = 1,
+           numbers: frozenset[str] = frozenset()) -> StoryProfile:
+    return StoryProfile(
+        id=sid, title="", language="de", first_seen=T0, last_seen=T0, terms=terms, actors={},
+        numbers=numbers, article_count=count, term_counts=dict.fromkeys(terms, count),
+    )
+
+
+# A week of a busy news desk: 2,000 articles, "flüchtling" and "grenze" in one in ten.
+BUSY = DocFreq({"refugee": 200.0, "border": 240.0, "spielfeld": 3.0, "gipfel": 4.0}, 2000.0)
+
+
+def test_a_shared_rare_term_outweighs_shared_common_ones() -> None:
+    article = _article({"refugee": 0.5, "border": 0.5, "spielfeld": 0.5, "zaun": 0.5})
+    topic = _story("topic", {"refugee": 0.7, "border": 0.7})
+    place = _story("place", {"spielfeld": 0.7, "zaun": 0.7})
+    common = score(article, topic, df=BUSY)
+    rare = score(article, place, df=BUSY)
+    # The same raw overlap (two of four terms), but the rare terms name the event.
+    assert rare.terms > 2 * common.terms
+    assert rare.evidence in {"spielfeld", "zaun"}
+    assert rare.total >= DEFAULT_THRESHOLD
+
+
+def test_only_common_words_shared_is_not_the_same_event() -> None:
+    article = _article({"refugee": 0.6, "border": 0.6, "quote": 0.5})
+    story = _story("s1", {"refugee": 0.6, "border": 0.6, "gipfel": 0.5})
+    result = score(article, story, df=BUSY)
+    assert result.terms > 0.3  # a strong overlap of topic words ...
+    assert result.evidence_rate > RARE_RATE
+    assert result.total == 0.0  # ... but nothing that names one event
+    chosen, _ = choose_story(article, [story], df=BUSY)
+    assert chosen is None
+
+
+def test_counts_withdraw_a_word_that_turns_out_common() -> None:
+    article = _article({"streik": 0.7, "hafen": 0.7})
+    story = _story("s1", {"streik": 0.7, "hafen": 0.7})
+    # Cold start: dictionary words are assumed uncommon, so the two reports join ...
+    assert choose_story(article, [story])[0] is story
+    # ... until the counts show both words in every twentieth article.
+    counted = DocFreq({"streik": 100.0, "hafen": 100.0}, 2000.0)
+    assert choose_story(article, [story], df=counted)[0] is None
+
+
+def test_a_story_does_not_make_its_own_words_common() -> None:
+    # 30 reports of one event in a week: its place name is in all of them and nowhere else.
+    df = DocFreq({"altwerda": 31.0, "bridge": 60.0}, 2000.0)
+    story = _story("s1", {"altwerda": 0.8, "bridge": 0.6}, count=30)
+    article = _article({"altwerda": 0.7, "bridge": 0.7}, names=frozenset({"altwerda"}))
+    result = score(article, story, df=df)
+    assert result.evidence == "altwerda"
+    assert result.evidence_rate <= RARE_RATE
+    assert result.total >= DEFAULT_THRESHOLD
+    # Seen from a story it is not part of, the same place name is ordinary.
+    assert rate("altwerda", df, NAME_RATE) > RARE_RATE
+
+
+def test_a_shared_specific_figure_is_evidence_too() -> None:
+    article = _article({"refugee": 0.7, "border": 0.7}, numbers=frozenset({"37500", "y:2016"}))
+    story = _story("s1", {"refugee": 0.7, "border": 0.7}, numbers=frozenset({"37500", "y:2016"}))
+    result = score(article, story, df=BUSY)
+    assert result.evidence == "#37500"
+    assert result.total > 0.0
+    # A year is never evidence.
+    yearly = score(
+        _article({"refugee": 0.7, "border": 0.7}, numbers=frozenset({"y:2016"})),
+        _story("s2", {"refugee": 0.7, "border": 0.7}, numbers=frozenset({"y:2016"})),
+        df=BUSY,
+    )
+    assert yearly.evidence_rate > RARE_RATE
+    assert yearly.total == 0.0
+
+
+def test_prior_rates_by_kind_of_word() -> None:
+    assert prior_rate("police") == COMMON_RATE  # "Polizei" and "police" share this key
+    assert prior_rate("~attack") == COMMON_RATE
+    assert prior_rate("hafen") == WORD_RATE
+    assert prior_rate("altverda", names={"altverda"}) == NAME_RATE
+    assert prior_rate("#1450") == NAME_RATE
+    assert prior_rate("#100") == WORD_RATE  # round figures recur
+    assert COMMON_RATE > WORD_RATE > NAME_RATE
+
+
+def test_rate_blends_prior_and_counts() -> None:
+    empty = DocFreq()
+    assert rate("hafen", empty, WORD_RATE) == pytest.approx(WORD_RATE)
+    # With many counted articles the counts decide, whatever the prior said.
+    counted = DocFreq({"hafen": 500.0}, 10_000.0)
+    assert rate("hafen", counted, WORD_RATE) == pytest.approx(0.05, rel=0.02)
+    assert rate("unseen", counted, WORD_RATE) < WORD_RATE / 50
+
+
+def test_df_keys_are_terms_and_specific_figures() -> None:
+    profile = article_profile(CHEM_A)
+    keys = df_keys(profile)
+    assert set(profile.terms) <= set(keys)
+    assert "#400" in keys
+    assert not any(k.startswith("#y:") for k in keys)
+
+
+def test_invented_topic_reports_stay_apart_with_counts_but_one_event_joins() -> None:
+    fence = make(
+        "fence",
+        "Spielfeld: Bau des Grenzzauns beginnt",
+        "An der steirisch-slowenischen Grenze bei Spielfeld haben am Montag die Arbeiten an "
+        "einem 3,7 Kilometer langen Zaun begonnen. Bis zu 6.000 Flüchtlinge kamen zuletzt "
+        "täglich über den Übergang. Die Innenministerin sprach von einem Türl mit Seitenteilen.",
+    )
+    summit = make(
+        "summit",
+        "EU-Gipfel ringt um Verteilung der Flüchtlinge",
+        "Beim Gipfel in Brüssel haben die Staats- und Regierungschefs der EU bis in die Nacht "
+        "über die Verteilung von Flüchtlingen gestritten. Mehrere Länder lehnen feste Quoten "
+        "ab; die Grenze zur Türkei soll stärker geschützt werden.",
+        hours=20,
+    )
+    fence_later = make(
+        "fence-later",
+        "Grenzzaun in Spielfeld halb fertig",
+        "Der Zaun an der Grenze bei Spielfeld ist zur Hälfte errichtet. Von den 3,7 Kilometern "
+        "stehen nach Angaben der Polizei bereits zwei; Flüchtlinge werden weiter über den "
+        "Übergang geleitet.",
+        hours=30,
+    )
+    # Counts of a week in which refugees and borders were in every tenth report.
+    df = DocFreq(
+        {k: 300.0 for k in ("refugee", "grenze", "border", "eu", "verteilung", "quote")}, 3000.0
+    )
+    fence_story = new_story(article_profile(fence), "s1", df)
+    chosen, ranked = choose_story(article_profile(summit), [fence_story], df=df)
+    assert chosen is None, ranked
+    chosen, ranked = choose_story(article_profile(fence_later), [fence_story], df=df)
+    assert chosen is fence_story, ranked
+    assert ranked[0][1].evidence
+
+
+def test_merge_counts_the_articles_behind_each_term() -> None:
+    story = new_story(article_profile(CHEM_A), "s1")
+    assert set(story.term_counts) == set(story.terms)
+    assert set(story.term_counts.values()) == {1}
+    merged = merge(story, article_profile(CHEM_B), CHEM_B.source)
+    assert set(merged.term_counts) == set(merged.terms)
+    shared = set(article_profile(CHEM_A).terms) & set(article_profile(CHEM_B).terms)
+    assert any(merged.term_counts[k] == 2 for k in shared if k in merged.term_counts)

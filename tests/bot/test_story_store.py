@@ -25,9 +25,7 @@ T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 
 @pytest.fixture
 def store(redis_client: aioredis.Redis, keys: Keys) -> StoryStore:
-    return StoryStore(
-        redis_client, keys, window_hours=WINDOW_HOURS, ttl_days=14, memory_facts=5
-    )
+    return StoryStore(redis_client, keys, window_hours=WINDOW_HOURS, ttl_days=14, memory_facts=5)
 
 
 def profile(
@@ -149,8 +147,14 @@ async def test_fact_memory_keeps_the_most_recent_facts(store: StoryStore) -> Non
 
     def fact(n: int) -> Fact:
         return Fact(
-            sentence=f"Satz {n}.", text=f"Satz {n}.", type="other", actors=frozenset(),
-            numbers=(), quote_speaker=None, terms=frozenset({f"t{n}"}), importance=0.5,
+            sentence=f"Satz {n}.",
+            text=f"Satz {n}.",
+            type="other",
+            actors=frozenset(),
+            numbers=(),
+            quote_speaker=None,
+            terms=frozenset({f"t{n}"}),
+            importance=0.5,
         )
 
     await store.save(story, [fact(n) for n in range(4)], ["b1"])

@@ -376,19 +376,39 @@ from digests.stories import (  # noqa: E402
 )
 
 
-def _article(terms: dict[str, float], *, names: frozenset[str] = frozenset(), hours: float = 1.0,
-             numbers: frozenset[str] = frozenset()) -> ArticleProfile:
+def _article(
+    terms: dict[str, float],
+    *,
+    names: frozenset[str] = frozenset(),
+    hours: float = 1.0,
+    numbers: frozenset[str] = frozenset(),
+) -> ArticleProfile:
     return ArticleProfile(
-        article_id="a", title="", language="de", published=T0 + timedelta(hours=hours),
-        terms=terms, actors={}, numbers=numbers, names=names,
+        article_id="a",
+        title="",
+        language="de",
+        published=T0 + timedelta(hours=hours),
+        terms=terms,
+        actors={},
+        numbers=numbers,
+        names=names,
     )
 
 
-def _story(sid: str, terms: dict[str, float], *, count: int = 1,
-           numbers: frozenset[str] = frozenset()) -> StoryProfile:
+def _story(
+    sid: str, terms: dict[str, float], *, count: int = 1, numbers: frozenset[str] = frozenset()
+) -> StoryProfile:
     return StoryProfile(
-        id=sid, title="", language="de", first_seen=T0, last_seen=T0, terms=terms, actors={},
-        numbers=numbers, article_count=count, term_counts=dict.fromkeys(terms, count),
+        id=sid,
+        title="",
+        language="de",
+        first_seen=T0,
+        last_seen=T0,
+        terms=terms,
+        actors={},
+        numbers=numbers,
+        article_count=count,
+        term_counts=dict.fromkeys(terms, count),
     )
 
 

@@ -4,12 +4,12 @@ A *story* is one event (same actors, same time window, same key terms), not a
 topic. Articles and stories are compared through compact profiles:
 
 - ``terms``: lemmas of content words, weighted by where they occur (title ×3,
-  lead ×2, body, tail ×0.5) and by how specific they are. Stop words, page noise,
-  reporting verbs and spelled-out numbers are dropped, topic words every story of a
-  kind shares ("Regierung", "war") count a third. German compounds are split so
+  lead ×2, body, tail ×0.5, nothing past ``SCAN_CHARS``). Stop words, page noise,
+  reporting verbs and spelled-out numbers are dropped. German compounds are split so
   that "Truppenentsendung" also counts as "Truppe" + "Entsendung"; a German →
   English table of common event words and spelling-neutral name keys
-  (Selenskyj = Zelensky) put both languages on one axis.
+  (Selenskyj = Zelensky) put both languages on one axis. ``names`` marks the terms
+  that are names or unknown words.
 - ``actors``: language-neutral ids (``RU``, ``org:nato``, ``person:putin``) from
   the actor gazetteer and named persons, plus those of the facts when
   :mod:`digests.facts` results are passed in. Countries and institutions are kept
@@ -17,9 +17,17 @@ topic. Articles and stories are compared through compact profiles:
   that alone.
 - ``numbers``: normalised figures and calendar dates ("14000", "d:04-26", "y:2025").
 
-:func:`score` is term cosine plus small bonuses for shared actors and figures
-(gated by the term cosine), times a time factor that is 1 inside the story's
-span, eases to ``TIME_FLOOR`` at ``WINDOW`` from it and is 0 beyond.
+Rarity: the shell counts in how many recent articles each term and figure occurred
+(:class:`DocFreq`, see :func:`df_keys`) and passes the counts in. A term then weighs
+its profile weight × ln(1/rate), the rate smoothed towards a prior by kind of word
+(:func:`prior_rate`: common news words, dictionary words, names), which also covers
+the cold start. A story keeps its terms already weighted this way.
+
+:func:`score` is the cosine of the weighted terms plus small bonuses for shared
+actors and figures (gated by the term cosine), times a time factor that is 1 inside
+the story's span, eases to ``TIME_FLOOR`` at ``WINDOW`` from it and is 0 beyond, and
+it is 0 unless the two share a rare term or figure: the same event is named by
+something specific to it, a topic only by common words.
 
 Everything here is pure: no clock (``published`` is on the profiles), no I/O
 beyond the package's lexicon, read once.
@@ -45,12 +53,12 @@ from digests.sentences import lexicon
 # --- tunables (documented defaults; see ``score``) ---------------------------------------
 
 WINDOW = timedelta(days=7)  # a news week: follow-ups after that start a new story
-# On rarity-weighted term cosine. On the bilingual sample corpus (cold start: the prior
-# decides) same-event decisions score 0.24-0.53 and the best wrong candidate <= 0.14; on
-# 1,028 unrelated 10kGNAD articles 56 of 2,234 candidate pairs with same-event evidence
-# reach 0.25, mostly reports on one person or one series (a tennis player, a minister)
-# that the compressed timeline puts in one week. 0.25 keeps every sample join with one
-# exception that also fails at 0.20-0.24.
+# On the score (rarity-weighted term cosine plus bonuses). On the bilingual sample
+# corpus (cold start: the prior decides) 26 of 28 same-event decisions score >= 0.25 and
+# the best wrong candidate <= 0.15; on 1,028 unrelated 10kGNAD articles 72 of 2,246
+# candidate pairs with same-event evidence reach 0.25, mostly reports on one person or
+# one series (a tennis player, a minister) that the compressed timeline puts in one week.
+# Lower thresholds join more of those, higher ones split the sample's follow-ups.
 DEFAULT_THRESHOLD = 0.25
 # At the very end of the window a perfect match is worth this share of its score.
 TIME_FLOOR = 0.7
@@ -1187,14 +1195,17 @@ def _number_prior(key: str) -> float:
 
 def prior_rate(key: str, names: Collection[str] = ()) -> float:
     """The assumed document rate of ``key`` before any counts (see the constants)."""
+    return _prior(key, key in names)
+
+
+@lru_cache(maxsize=200_000)
+def _prior(key: str, name: bool) -> float:
     if key.startswith(NUMBER_MARK):
         return _number_prior(key[len(NUMBER_MARK) :])
     if key.startswith(("~", "@")) or key in _common_keys():
         # Event classes ("~attack") and "a place in <country>" are shared by many events.
         return COMMON_RATE
-    if key in names:
-        return NAME_RATE
-    return WORD_RATE
+    return NAME_RATE if name else WORD_RATE
 
 
 def rate(key: str, df: DocFreq, prior: float, own: float = 0.0) -> float:
@@ -1234,8 +1245,14 @@ class _Weighed:
 
 
 def _weigh(article: ArticleProfile, df: DocFreq) -> _Weighed:
-    priors = {k: prior_rate(k, article.names) for k in article.terms}
-    vector = {k: v * -math.log(rate(k, df, priors[k])) for k, v in article.terms.items()}
+    # ``rate`` inlined: this runs for every term of every article, several times.
+    names, counts, log = article.names, df.counts, math.log
+    total = df.total + PRIOR_DOCS
+    priors = {k: _prior(k, k in names) for k in article.terms}
+    vector = {
+        k: v * -log(min(1.0, (counts.get(k, 0.0) + PRIOR_DOCS * priors[k]) / total))
+        for k, v in article.terms.items()
+    }
     norm2 = sum(v * v for v in vector.values())
     return _Weighed(article, df, priors, vector, norm2, _actor_weights(article.actors))
 

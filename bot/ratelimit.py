@@ -5,7 +5,8 @@ overall, one a second to one chat, or 20 a minute to one group or channel. We
 never want to learn the limits from 429s (a 429 may pause the whole bot), so
 every send first asks :meth:`RateLimiter.acquire`, which runs one Lua script
 that checks the pauses, the chat's bucket, the group's bucket and the global
-bucket and takes a token from each, or answers "wait N ms" without taking any.
+bucket and takes a token from each ("go"), or answers "wait N ms" without
+taking any. The decision is made the instant before the request leaves.
 
 The buckets are GCRA (the "virtual scheduling" form of a token bucket): one
 number per bucket, the theoretical arrival time of the next token, read from
@@ -15,7 +16,12 @@ the limits hold across any number of sender processes.
 Rates are aimed a little below the published limits (``headroom``): Telegram
 counts messages by their arrival, and the time between our "go" and the
 server's accounting varies by some milliseconds, so shaping at exactly 30/s
-would let 31 arrive within some second now and then.
+would let 31 arrive within some second now and then. At 5 % headroom (28.5/s)
+the arrivals may be late by up to ~50 ms, minus ``catch_up_ms``, relative to
+each other before a one-second window could hold 31. (Booking slots ahead and
+sleeping until them was tried: it keeps the rate exact, but a task that wakes
+late then lands right next to the following slot's message — with the
+emulator in the same process, 0.6 ms apart — and the window overflows.)
 
 Within one process, only one task at a time waits for the global bucket (an
 asyncio lock), so hundreds of queued sends do not poll Redis in a herd; a task
@@ -57,7 +63,7 @@ for i = 1, 3 do
   end
 end
 -- The chat's buckets answer first: a task that must wait for its chat anyway
--- should not hold the queue for the global bucket.
+-- should neither hold the queue for the global bucket nor take a global token.
 local chat = math.max(waits[2], waits[3])
 if chat > 0 then return {2, math.ceil(chat)} end
 if waits[1] > 0 then return {1, math.ceil(waits[1])} end
@@ -100,6 +106,10 @@ class Limits:
     group_burst: int = 1
     # Fraction below each limit we aim at; see the module docstring.
     headroom: float = 0.05
+    # How far a sender that woke up late may catch up on the global schedule: the
+    # global bucket's tolerance. Without it every late wake-up is lost throughput;
+    # with it a window of one second may hold ``catch_up_ms`` worth of extra sends.
+    catch_up_ms: int = 10
     # 429s from this many different chats within ``global_429_window_ms`` mean the
     # bot as a whole is limited (Telegram does not say which limit a 429 is for).
     global_429_chats: int = 3
@@ -117,6 +127,7 @@ class Limits:
             chat_burst=self.chat_burst,
             group_burst=self.group_burst,
             headroom=self.headroom,
+            catch_up_ms=self.catch_up_ms,
             global_429_chats=self.global_429_chats,
             global_429_window_ms=self.global_429_window_ms,
         )
@@ -145,11 +156,13 @@ class RateLimiter:
         self._global = lim.interval_ms(lim.global_per_second)
         self._chat = lim.interval_ms(lim.per_chat_per_second)
         self._group = lim.interval_ms(lim.per_group_per_minute / 60.0)
+        self._global_tolerance = float(lim.catch_up_ms)
         self._chat_tolerance = (lim.chat_burst - 1) * self._chat
         self._group_tolerance = (lim.group_burst - 1) * self._group
 
     async def try_acquire(self, chat_id: int, group: bool) -> tuple[Verdict, float]:
-        """Take a token from every bucket of the chat ("go"), or say which waits how long (s)."""
+        """Take a token from every bucket of the chat ("go"), or say which bucket makes it
+        wait how long in seconds ("global", "chat")."""
         keys = self.keys
         code, wait_ms = await self._acquire(
             keys=[
@@ -161,7 +174,7 @@ class RateLimiter:
             ],
             args=[
                 f"{self._global:.3f}",
-                "0",
+                f"{self._global_tolerance:.3f}",
                 f"{self._chat:.3f}",
                 f"{self._chat_tolerance:.3f}",
                 f"{self._group:.3f}" if group else "0",

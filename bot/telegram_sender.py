@@ -8,19 +8,25 @@ posted, and ``XAUTOCLAIM`` hands messages idle for longer than
 refreshes the idle time of the messages it holds (``XCLAIM ... JUSTID``), so a
 long ``retry_after`` wait is not mistaken for a death.
 
-Exactly once, per (target, digest, part): before a part is posted its marker
-``P:sent:<digest id>:<part>`` is set to ``inflight:<owner>`` with ``SET NX PX``
-(a lease longer than any request may take); once Telegram accepts the message
+Exactly once, per (target, digest, part): when a part's turn comes its marker
+``P:sent:<digest id>:<part>`` is claimed as ``inflight:<owner>`` (a Lua
+check-and-set with a PX lease longer than any request may take), then the
+sender waits for the rate limiter and posts; once Telegram accepts the message
 the marker becomes ``sent:<message id>``. A part with a ``sent:`` marker is
 never posted again; one with another owner's ``inflight:`` marker is left
-alone until that lease ends. The message is acknowledged (and deleted from
-the stream) only when all its parts are done. The remaining window: a process
-killed (SIGKILL, power loss) after Telegram accepted a part and before the
-marker write reaches Redis — about a millisecond per message — leaves an
-``inflight:`` marker behind, and the part is posted again when the lease ends.
-Telegram has no idempotency key to close it. Likewise a request that times
-out after Telegram accepted it (a read timeout, a 5xx from a proxy after the
-fact) is retried and may post twice; these are counted as ``retried``.
+alone until that lease ends. The claim comes before the limiter so that
+nothing stands between the limiter's "go" and the request (see
+``bot.ratelimit`` on send-time jitter); a part given up while waiting (a
+cancelled task, a 429) is released at once. The message is acknowledged (and
+deleted from the stream) only when all its parts are done. The remaining
+window: a process killed (SIGKILL, power loss) after Telegram accepted a part
+and before the marker write reaches Redis — about a millisecond per message —
+leaves an ``inflight:`` marker behind, and the part is posted again when the
+lease ends. Telegram has no idempotency key to close it. Likewise a request
+that times out after Telegram accepted it (a read timeout, a 5xx from a proxy
+after the fact) is retried and may post twice; these are counted as
+``retried``. Parts a killed process had claimed but not sent simply wait out
+the lease (``inflight_lease_ms``) before another process posts them.
 
 Errors: 429 → the chat (or, when several chats get 429s at once, the whole
 bot) is paused for ``retry_after`` in the shared limiter and the part is
@@ -89,6 +95,16 @@ OwnersNotify = Callable[[str], Awaitable[None]]
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
+"""
+
+# A part's marker: take it (absent, or ours already: renew), else say who has it.
+_CLAIM = """
+local v = redis.call('GET', KEYS[1])
+if not v or v == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return ARGV[1]
+end
+return v
 """
 
 # BadRequest descriptions (lower case) that mean the chat is gone for good.
@@ -238,6 +254,7 @@ class TelegramSender:
         self.stats = DeliveryStats()
         self.stream = keys.outbox_stream()
         self._release = client.register_script(_RELEASE)
+        self._claim_script = client.register_script(_CLAIM)
         self._timeout = self.settings.inflight_lease_ms / 5000.0
         self._queues: dict[str, deque[tuple[str, dict[str, str]]]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
@@ -522,12 +539,6 @@ class TelegramSender:
     ) -> None:
         marker = self.keys.part_marker(digest, index)
         mine = f"inflight:{self.owner}"
-        state = _text(await self.client.get(marker) or b"")
-        if state.startswith("sent:"):
-            self.stats.skipped += 1
-            return
-        if state.startswith("inflight:") and state != mine:
-            raise _Leave(f"part {index} of {digest} is being posted by {state[9:]}")
         attempts = 0
         no_edit = False
         while True:
@@ -540,20 +551,31 @@ class TelegramSender:
                 joined = f"{previous[1]}\n\n{part.html}"
                 if telegram_length(joined) <= TELEGRAM_LIMIT:
                     edit_text = joined
+            # Claimed before the limiter, so nothing but the request itself stands between
+            # the limiter's "go" and Telegram: every millisecond there is send-time jitter.
+            state = await self._claim(marker, mine)
+            if state.startswith("sent:"):
+                self.stats.skipped += 1
+                return
+            if state != mine:
+                raise _Leave(f"part {index} of {digest} is being posted by {state[9:]}")
             message_id, html = 0, part.html
             try:
                 async with self._unslotted():
-                    await self.limiter.acquire(dest.chat_id, is_group(sub.chat_type, dest.chat_id))
-                    claimed = (
-                        await self.client.set(
-                            marker, mine, nx=True, px=self.settings.inflight_lease_ms
+                    try:
+                        waited = await self.limiter.acquire(
+                            dest.chat_id, is_group(sub.chat_type, dest.chat_id)
                         )
-                        or _text(await self.client.get(marker) or b"") == mine
-                    )
-                    if claimed and edit_text and previous:
+                    except asyncio.CancelledError:
+                        # Not sent: free the part now rather than after the lease.
+                        await asyncio.shield(self._release_marker(marker, mine))
+                        raise
+                    if waited * 3000 > self.settings.inflight_lease_ms:
+                        state = await self._claim(marker, mine)  # a long wait: renew the lease
+                    if state == mine and edit_text and previous:
                         message_id = await self._edit(dest, previous[0], edit_text)
                         html = edit_text
-                    elif claimed:
+                    elif state == mine:
                         reply_to = previous[0] if previous and sub.update_mode == "reply" else None
                         message_id = await self._send(dest, part.html, reply_to)
             except RetryAfter as exc:
@@ -599,12 +621,8 @@ class TelegramSender:
                 await self._release_marker(marker, mine)
                 log.error("telegram refused %s: %s", dest.target, exc)
                 raise _Leave(str(exc)) from None
-            if not message_id:  # another sender holds the part, or has just posted it
-                state = _text(await self.client.get(marker) or b"")
-                if state.startswith("sent:"):
-                    self.stats.skipped += 1
-                    return
-                raise _Leave(f"part {index} of {digest} is being posted by {state[9:]}")
+            if not message_id:  # the lease ran out during a long wait and someone took over
+                raise _Leave(f"part {index} of {digest} was taken over by {state[9:]}")
             break
         await self._posted(dest, marker, message_id, html, part, edited=bool(edit_text))
         self.stats.latencies.append(time.time() - created)
@@ -638,6 +656,12 @@ class TelegramSender:
             self.stats.edited += 1
         else:
             self.stats.sent += 1
+
+    async def _claim(self, marker: str, mine: str) -> str:
+        state = await self._claim_script(
+            keys=[marker], args=[mine, self.settings.inflight_lease_ms]
+        )
+        return _text(state)
 
     async def _release_marker(self, marker: str, mine: str) -> None:
         """The part was not posted: let anyone (this run included) try again."""

@@ -1,0 +1,289 @@
+"""Delivery throughput and latency against Telegram's flood limits (Bot API emulator).
+
+    python bench/delivery.py [--redis-url URL] [--chats 300] [--backlog 900]
+                             [--steady-rate 25] [--steady-seconds 20]
+
+The Bot API emulator (tests/telegram_emulator.py) runs in this process with
+Telegram's limits (30 messages/s overall, 1/s per chat, 20/min per group) and
+answers 429 beyond them; the sender (bot/telegram_sender.py) shapes its sends
+with its default limits. Private chats only, enough of them that the global
+limit binds. Three runs:
+
+* saturation: a backlog of ``--backlog`` instant digests queued at once; the
+  sustained rate (messages/s over the middle 80 % of the run) and latency;
+* steady: ``--steady-rate`` digests/s offered for ``--steady-seconds``, below the
+  limit; latency from XADD (the stream id's time) to Telegram's acceptance;
+* two senders: the saturation backlog shared by two senders (two consumers of
+  the group, each with its own limiter client): the shared buckets keep the sum
+  within the limit.
+
+Redis: ``--redis-url``, else $REDIS_URL, else an embedded server. Prints a table
+and writes bench/results-delivery.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aioredis
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bot.keys import Keys  # noqa: E402
+from bot.outbox import digest_id, entry_id, entry_to_dict  # noqa: E402
+from bot.ratelimit import Limits  # noqa: E402
+from bot.redis_conn import EmbeddedServer  # noqa: E402
+from bot.subscription_store import SubscriptionStore, telegram_target  # noqa: E402
+from bot.telegram_sender import SenderSettings, TelegramSender  # noqa: E402
+from digests.models import DigestEntry, FactOut, SourceRef  # noqa: E402
+from digests.subscriptions import Subscription  # noqa: E402
+from tests.telegram_emulator import TelegramEmulator  # noqa: E402
+
+FIRST_CHAT = 5_000_000
+
+
+def make_entry(n: int) -> DigestEntry:
+    src = SourceRef("Continental Wire", f"https://wire.example/{n}")
+    facts = [
+        FactOut("statement", f"The port authority said berth {n} reopens on Monday.", "", (src,)),
+        FactOut("number_estimate", f"About {n % 97 + 3} ships are waiting offshore.", "", (src,)),
+    ]
+    return DigestEntry(f"s{n}", f"Harbour strike, update {n}", "update", "en", facts, [src])
+
+
+async def enqueue(client: aioredis.Redis, keys: Keys, target: str, entry: DigestEntry) -> None:
+    """What fan-out does for one instant subscription: the entry, then the outbox message."""
+    eid = entry_id(entry)
+    await client.set(keys.entry(eid), json.dumps(entry_to_dict(entry)), ex=3600)
+    await client.xadd(
+        keys.outbox_stream(),
+        {"target": target, "entries": json.dumps([eid]), "digest_id": digest_id(target, [eid])},
+    )
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+class Run:
+    """One emulator + sender(s) setup under a fresh key prefix."""
+
+    def __init__(self, client: aioredis.Redis, chats: int, senders: int) -> None:
+        self.client = client
+        self.keys = Keys(f"bench-delivery-{uuid.uuid4().hex[:8]}")
+        self.emu = TelegramEmulator().start()
+        self.chats = [FIRST_CHAT + i for i in range(chats)]
+        self.n_senders = senders
+        self.counter = 0
+
+    async def setup(self) -> None:
+        store = SubscriptionStore(self.client, self.keys)
+        for chat in self.chats:
+            self.emu.add_chat(chat, "private")
+            await store.put(Subscription(target=telegram_target(chat)))
+
+    def next_entry(self) -> DigestEntry:
+        self.counter += 1
+        return make_entry(self.counter)
+
+    async def run_senders(self, until_sent: int, producer: Any = None) -> float:
+        """Run the senders until ``until_sent`` messages were accepted; the wall time."""
+        stop = asyncio.Event()
+        bots = [self.emu.make_bot() for _ in range(self.n_senders)]
+        tasks = []
+        started = time.monotonic()
+        for i, bot in enumerate(bots):
+            await bot.initialize()
+            sender = TelegramSender(
+                bot,
+                SubscriptionStore(self.client, self.keys),
+                self.client,
+                self.keys,
+                Limits(),
+                settings=SenderSettings(consumer=f"bench-{i}"),
+            )
+            tasks.append(asyncio.create_task(sender.run(stop)))
+        if producer is not None:
+            tasks.append(asyncio.create_task(producer))
+        while len(self.emu.all_sent()) < until_sent:
+            await asyncio.sleep(0.05)
+        elapsed = time.monotonic() - started
+        stop.set()
+        await asyncio.gather(*tasks)
+        for bot in bots:
+            await bot.shutdown()
+        return elapsed
+
+    def figures(self, created: dict[str, float]) -> dict[str, Any]:
+        sent = self.emu.all_sent()
+        times = sorted(m.monotonic for m in sent)
+        lo, hi = int(0.1 * len(times)), int(0.9 * len(times))
+        latencies = []
+        for m in sent:
+            key = f"{m.chat_id}:{m.raw_text}"
+            if key in created:
+                latencies.append(m.time - created[key])
+        return {
+            "messages": len(sent),
+            "msg_per_s": (len(times) - 1) / (times[-1] - times[0]),
+            "msg_per_s_middle_80": (hi - lo) / (times[hi] - times[lo]),
+            "latency_p50_s": percentile(latencies, 0.50),
+            "latency_p99_s": percentile(latencies, 0.99),
+            "latency_max_s": max(latencies),
+            "too_many_429": self.emu.stats.too_many,
+            "rejected_4xx": self.emu.stats.rejected,
+        }
+
+    async def close(self) -> None:
+        self.emu.stop()
+        async for key in self.client.scan_iter(match=self.keys.all_pattern(), count=1000):
+            await self.client.unlink(key)
+
+
+async def xadd_times(client: aioredis.Redis, keys: Keys, run: Run) -> dict[str, float]:
+    """Each queued message's XADD time, keyed like the emulator's messages (chat:text)."""
+    from bot.outbox import load_entries
+    from digests.render import render_messages
+
+    out: dict[str, float] = {}
+    for msg_id, raw in await client.xrange(keys.outbox_stream()):
+        fields = {k.decode(): v.decode() for k, v in raw.items()}
+        (entry,) = await load_entries(client, keys, json.loads(fields["entries"]))
+        assert entry is not None
+        chat = int(fields["target"].split(":")[1])
+        (html,) = render_messages([entry], "telegram", "en")
+        out[f"{chat}:{html}"] = int(msg_id.decode().split("-")[0]) / 1000
+    return out
+
+
+async def saturation(
+    client: aioredis.Redis, chats: int, backlog: int, senders: int
+) -> dict[str, Any]:
+    run = Run(client, chats, senders)
+    try:
+        await run.setup()
+        for i in range(backlog):
+            await enqueue(client, run.keys, telegram_target(run.chats[i % chats]), run.next_entry())
+        created = await xadd_times(client, run.keys, run)
+        elapsed = await run.run_senders(backlog)
+        out = run.figures(created)
+        out.update(chats=chats, senders=senders, wall_s=elapsed)
+        return out
+    finally:
+        await run.close()
+
+
+async def steady(client: aioredis.Redis, chats: int, rate: float, seconds: float) -> dict[str, Any]:
+    from digests.render import render_messages
+
+    run = Run(client, chats, 1)
+    created: dict[str, float] = {}
+    total = int(rate * seconds)
+
+    async def produce() -> None:
+        start = time.monotonic()
+        for i in range(total):
+            # Paced by the schedule, not by sleeps, so the offered rate does not drift.
+            await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+            chat = run.chats[i % chats]
+            entry = run.next_entry()
+            (html,) = render_messages([entry], "telegram", "en")
+            await enqueue(client, run.keys, telegram_target(chat), entry)
+            # The XADD time as Redis stamped it: the id of the newest stream entry.
+            (last,) = await client.xrevrange(run.keys.outbox_stream(), count=1)
+            created[f"{chat}:{html}"] = int(last[0].decode().split("-")[0]) / 1000
+
+    try:
+        await run.setup()
+        elapsed = await run.run_senders(total, produce())
+        out = run.figures(created)
+        out.update(chats=chats, offered_per_s=rate, wall_s=elapsed)
+        return out
+    finally:
+        await run.close()
+
+
+async def bench(args: argparse.Namespace) -> dict[str, Any]:
+    url = args.redis_url or os.environ.get("REDIS_URL", "")
+    server = None
+    tmp = tempfile.TemporaryDirectory(prefix="bench-delivery-")
+    if not url:
+        server = EmbeddedServer(Path(tmp.name))
+        url = server.start()
+    client: aioredis.Redis = aioredis.Redis.from_url(url)
+    try:
+        lim = Limits()
+        results: dict[str, Any] = {
+            "limits": {
+                "global_per_second": lim.global_per_second,
+                "per_chat_per_second": lim.per_chat_per_second,
+                "per_group_per_minute": lim.per_group_per_minute,
+                "headroom": lim.headroom,
+            },
+            "emulator_limits": "Telegram's: 30/s overall, 1/s per chat (burst 3), 20/min/group",
+        }
+        print(f"saturation: {args.backlog} digests queued for {args.chats} chats ...")
+        results["saturation"] = await saturation(client, args.chats, args.backlog, 1)
+        print(f"steady: {args.steady_rate}/s for {args.steady_seconds} s ...")
+        results["steady"] = await steady(client, args.chats, args.steady_rate, args.steady_seconds)
+        print("two senders sharing the backlog ...")
+        results["two_senders"] = await saturation(client, args.chats, args.backlog * 2 // 3, 2)
+        return results
+    finally:
+        await client.aclose()
+        if server is not None:
+            server.stop()
+        tmp.cleanup()
+
+
+def report(results: dict[str, Any]) -> None:
+    print()
+    print(
+        f"{'run':<12} {'msgs':>5} {'msg/s':>6} {'mid80':>6} {'p50 s':>6} {'p99 s':>6} {'429s':>5}"
+    )
+    for name in ("saturation", "steady", "two_senders"):
+        r = results[name]
+        rates = f"{r['msg_per_s']:>6.2f} {r['msg_per_s_middle_80']:>6.2f}"
+        print(
+            f"{name:<12} {r['messages']:>5} {rates} "
+            f"{r['latency_p50_s']:>6.2f} {r['latency_p99_s']:>6.2f} {r['too_many_429']:>5}"
+        )
+    steady_run = results["steady"]
+    print(
+        f"\nsustained {results['saturation']['msg_per_s_middle_80']:.1f} msg/s at saturation "
+        f"(target >= 28 of 30); steady {steady_run['offered_per_s']:.0f}/s: "
+        f"p50 {steady_run['latency_p50_s'] * 1000:.0f} ms, "
+        f"p99 {steady_run['latency_p99_s'] * 1000:.0f} ms (target <= 2 s); "
+        f"429s: {sum(results[n]['too_many_429'] for n in ('saturation', 'steady', 'two_senders'))}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--redis-url", default="")
+    parser.add_argument("--chats", type=int, default=300)
+    parser.add_argument("--backlog", type=int, default=900)
+    parser.add_argument("--steady-rate", type=float, default=25.0)
+    parser.add_argument("--steady-seconds", type=float, default=20.0)
+    parser.add_argument("--out", default=str(REPO / "bench" / "results-delivery.json"))
+    args = parser.parse_args()
+    results = asyncio.run(bench(args))
+    report(results)
+    Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -27,6 +27,8 @@ import argparse
 import asyncio
 import json
 import os
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -45,7 +47,6 @@ from bot.outbox import digest_id, entry_id, entry_to_dict  # noqa: E402
 from bot.ratelimit import Limits  # noqa: E402
 from bot.redis_conn import EmbeddedServer  # noqa: E402
 from bot.subscription_store import SubscriptionStore, telegram_target  # noqa: E402
-from bot.telegram_sender import SenderSettings, TelegramSender  # noqa: E402
 from digests.models import DigestEntry, FactOut, SourceRef  # noqa: E402
 from digests.subscriptions import Subscription  # noqa: E402
 from tests.telegram_emulator import TelegramEmulator  # noqa: E402
@@ -62,14 +63,17 @@ def make_entry(n: int) -> DigestEntry:
     return DigestEntry(f"s{n}", f"Harbour strike, update {n}", "update", "en", facts, [src])
 
 
-async def enqueue(client: aioredis.Redis, keys: Keys, target: str, entry: DigestEntry) -> None:
-    """What fan-out does for one instant subscription: the entry, then the outbox message."""
+async def enqueue(client: aioredis.Redis, keys: Keys, target: str, entry: DigestEntry) -> float:
+    """What fan-out does for one instant subscription: the entry, then the outbox message.
+
+    Returns the XADD time as Redis stamped it (the message id's milliseconds)."""
     eid = entry_id(entry)
     await client.set(keys.entry(eid), json.dumps(entry_to_dict(entry)), ex=3600)
-    await client.xadd(
+    msg_id = await client.xadd(
         keys.outbox_stream(),
         {"target": target, "entries": json.dumps([eid]), "digest_id": digest_id(target, [eid])},
     )
+    return int(msg_id.decode().split("-")[0]) / 1000
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -80,8 +84,9 @@ def percentile(values: Sequence[float], q: float) -> float:
 class Run:
     """One emulator + sender(s) setup under a fresh key prefix."""
 
-    def __init__(self, client: aioredis.Redis, chats: int, senders: int) -> None:
+    def __init__(self, client: aioredis.Redis, url: str, chats: int, senders: int) -> None:
         self.client = client
+        self.url = url
         self.keys = Keys(f"bench-delivery-{uuid.uuid4().hex[:8]}")
         self.emu = TelegramEmulator().start()
         self.chats = [FIRST_CHAT + i for i in range(chats)]
@@ -99,32 +104,63 @@ class Run:
         return make_entry(self.counter)
 
     async def run_senders(self, until_sent: int, producer: Any = None) -> float:
-        """Run the senders until ``until_sent`` messages were accepted; the wall time."""
-        stop = asyncio.Event()
-        bots = [self.emu.make_bot() for _ in range(self.n_senders)]
-        tasks = []
+        """Run the sender processes until ``until_sent`` messages were accepted; wall time.
+
+        Senders are separate processes (``python -m bot.telegram_sender``), as in
+        production: the emulator shares no interpreter with them, and two senders
+        share the flood limits only through Redis.
+        """
+        env = {**os.environ, "DIGESTBOT_TELEGRAM_TOKEN": self.emu.token}
         started = time.monotonic()
-        for i, bot in enumerate(bots):
-            await bot.initialize()
-            sender = TelegramSender(
-                bot,
-                SubscriptionStore(self.client, self.keys),
-                self.client,
-                self.keys,
-                Limits(),
-                settings=SenderSettings(consumer=f"bench-{i}"),
+        processes = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "bot.telegram_sender",
+                    "--redis-url",
+                    self.url,
+                    "--prefix",
+                    self.keys.prefix,
+                    "--base-url",
+                    self.emu.api_url,
+                    "--consumer",
+                    f"bench-{i}",
+                ],
+                cwd=REPO,
+                env=env,
             )
-            tasks.append(asyncio.create_task(sender.run(stop)))
-        if producer is not None:
-            tasks.append(asyncio.create_task(producer))
-        while len(self.emu.all_sent()) < until_sent:
-            await asyncio.sleep(0.05)
-        elapsed = time.monotonic() - started
-        stop.set()
-        await asyncio.gather(*tasks)
-        for bot in bots:
-            await bot.shutdown()
+            for i in range(self.n_senders)
+        ]
+        try:
+            await self.wait_consumers()
+            task = asyncio.create_task(producer) if producer is not None else None
+            while len(self.emu.all_sent()) < until_sent:
+                if any(p.poll() is not None for p in processes):
+                    raise RuntimeError("a sender process died")
+                await asyncio.sleep(0.05)
+            elapsed = time.monotonic() - started
+            if task is not None:
+                await task
+        finally:
+            for p in processes:
+                p.send_signal(signal.SIGTERM)
+            for p in processes:
+                p.wait(30)
         return elapsed
+
+    async def wait_consumers(self) -> None:
+        """Until every sender has joined the consumer group (its first read)."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                consumers = await self.client.xinfo_consumers(self.keys.outbox_stream(), "telegram")
+            except aioredis.ResponseError:
+                consumers = []
+            if len(consumers) >= self.n_senders:
+                return
+            await asyncio.sleep(0.05)
+        raise RuntimeError("the senders did not start")
 
     def figures(self, created: dict[str, float]) -> dict[str, Any]:
         sent = self.emu.all_sent()
@@ -169,9 +205,9 @@ async def xadd_times(client: aioredis.Redis, keys: Keys, run: Run) -> dict[str, 
 
 
 async def saturation(
-    client: aioredis.Redis, chats: int, backlog: int, senders: int
+    client: aioredis.Redis, url: str, chats: int, backlog: int, senders: int
 ) -> dict[str, Any]:
-    run = Run(client, chats, senders)
+    run = Run(client, url, chats, senders)
     try:
         await run.setup()
         for i in range(backlog):
@@ -185,10 +221,12 @@ async def saturation(
         await run.close()
 
 
-async def steady(client: aioredis.Redis, chats: int, rate: float, seconds: float) -> dict[str, Any]:
+async def steady(
+    client: aioredis.Redis, url: str, chats: int, rate: float, seconds: float
+) -> dict[str, Any]:
     from digests.render import render_messages
 
-    run = Run(client, chats, 1)
+    run = Run(client, url, chats, 1)
     created: dict[str, float] = {}
     total = int(rate * seconds)
 
@@ -200,10 +238,9 @@ async def steady(client: aioredis.Redis, chats: int, rate: float, seconds: float
             chat = run.chats[i % chats]
             entry = run.next_entry()
             (html,) = render_messages([entry], "telegram", "en")
-            await enqueue(client, run.keys, telegram_target(chat), entry)
-            # The XADD time as Redis stamped it: the id of the newest stream entry.
-            (last,) = await client.xrevrange(run.keys.outbox_stream(), count=1)
-            created[f"{chat}:{html}"] = int(last[0].decode().split("-")[0]) / 1000
+            created[f"{chat}:{html}"] = await enqueue(
+                client, run.keys, telegram_target(chat), entry
+            )
 
     try:
         await run.setup()
@@ -235,11 +272,13 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "emulator_limits": "Telegram's: 30/s overall, 1/s per chat (burst 3), 20/min/group",
         }
         print(f"saturation: {args.backlog} digests queued for {args.chats} chats ...")
-        results["saturation"] = await saturation(client, args.chats, args.backlog, 1)
+        results["saturation"] = await saturation(client, url, args.chats, args.backlog, 1)
         print(f"steady: {args.steady_rate}/s for {args.steady_seconds} s ...")
-        results["steady"] = await steady(client, args.chats, args.steady_rate, args.steady_seconds)
+        results["steady"] = await steady(
+            client, url, args.chats, args.steady_rate, args.steady_seconds
+        )
         print("two senders sharing the backlog ...")
-        results["two_senders"] = await saturation(client, args.chats, args.backlog * 2 // 3, 2)
+        results["two_senders"] = await saturation(client, url, args.chats, args.backlog * 2 // 3, 2)
         return results
     finally:
         await client.aclose()

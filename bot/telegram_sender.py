@@ -438,7 +438,7 @@ class TelegramSender:
     async def _run(self, stop: asyncio.Event) -> None:
         await self.ensure_group()
         loop = asyncio.get_running_loop()
-        last_claim = loop.time()
+        last_claim = loop.time() - self.settings.claim_every_s  # a dead peer's work: at once
         self._dispatch(await self._read_history())
         while not stop.is_set():
             try:

@@ -237,6 +237,7 @@ class _Info:
     num: int  # value of a number word ('sechs', 'fourth'), 0 otherwise
     ordinal: bool
     name_like: bool  # capitalised and unknown to the dictionary: a name ('Corvane', 'RSPB')
+    phrases: tuple[tuple[tuple[str, ...], _Cue], ...]  # multiword cues starting here
 
 
 @lru_cache(maxsize=300_000)
@@ -290,6 +291,7 @@ def _word_info(text: str, code: str) -> _Info:
         pkey_gen=person_key(text[:-1]) if cap and low.endswith("s") and len(text) > 4 else "",
         num=number[0],
         ordinal=number[1],
+        phrases=lang.phrases.get(lemma, ()) + (lang.phrases.get(low, ()) if low != lemma else ()),
         name_like=cap
         and not stop
         and len(text) > 2
@@ -741,11 +743,14 @@ _DOUBLE = re.compile(r"(.)\1+")
 def person_key(surname: str) -> str:
     """Fold a surname so transliterations agree: Selenskyj = Zelensky, Lawrow = Lavrov."""
     s = surname.lower().replace("ß", "ss")
-    s = "".join(c for c in unicodedata.normalize("NFKD", s) if c.isalpha())
+    if not s.isascii():
+        s = unicodedata.normalize("NFKD", s)
+    if not s.isalpha():
+        s = "".join(c for c in s if c.isalpha())
     for a, b in _FOLD_SUBS:
-        s = s.replace(a, b)
-    s = _DOUBLE.sub(r"\1", s)
-    return s
+        if a in s:
+            s = s.replace(a, b)
+    return _DOUBLE.sub(r"\1", s)
 
 
 def _is_title(tok: _Tok, lang: _Lang) -> bool:
@@ -918,12 +923,29 @@ def _unit_after(toks: list[_Tok], j: int, lang: _Lang) -> str:
                 if t.low in ("more", "additional", "other", "extra", "new"):
                     pass
                 else:
-                    return _unit_class(t.lemma, lang, t.low)
+                    # the head is the last noun of the run: 'four cruise missiles'
+                    k = j
+                    while k + 1 < n and _noun_continues(toks[k + 1]):
+                        k += 1
+                    return _unit_class(toks[k].lemma, lang, toks[k].low)
             elif not t.cap:
                 return ""
         skipped += 1
         j += 1
     return ""
+
+
+def _noun_continues(t: _Tok) -> bool:
+    """An English lower-case content word that may extend a noun run ('cruise missiles')."""
+    info = t.info
+    return (
+        info is not None
+        and t.kind == "word"
+        and not t.cap
+        and not info.stop
+        and not info.verbish
+        and not t.low.endswith(("ed", "ing", "ly"))
+    )
 
 
 def _unit_class(lemma: str, lang: _Lang, low: str = "") -> str:
@@ -1009,7 +1031,7 @@ def _extract_numbers(toks: list[_Tok], lang: _Lang) -> list[tuple[str, bool]]:
         ordinal = False
         if t.kind == "num":
             value = _parse_number(t.text, lang.code)
-        elif t.kind == "word":
+        elif t.kind == "word" and t.info is not None and (t.info.num or t.cap):
             word, ordinal = _word_value(toks, i, lang)
             value = float(word) if word else None
         if value is None:
@@ -1260,11 +1282,20 @@ def _analyse(
     has_number = False
     number_words = lang.numberish
     clause = 0
+    next_clause = 1
+    outer: list[int] = []  # clauses interrupted by an open parenthesis
     first_word_seen = False
     mentions = list(mentions)
     for idx, t in enumerate(toks):
         if t.kind == "punct" and t.text in _CLAUSE_PUNCT:
-            clause += 1
+            if t.text == ")" and outer:
+                # the parenthesis ends, its clause goes on: 'Oberreuter (CDU) ist … gereist'
+                clause, first_word_seen = outer.pop(), True
+                continue
+            if t.text == "(":
+                outer.append(clause)
+            clause = next_clause
+            next_clause += 1
             first_word_seen = False
             continue
         t.clause = clause
@@ -1367,15 +1398,14 @@ def _analyse(
                 add_cue(cue, idx)
             else:
                 noun_hits.append((cue, idx))
-        for key in (t.lemma, t.low) if t.low != t.lemma else (t.lemma,):
-            for parts, cue in lang.phrases.get(key, ()):
-                k = len(parts)
-                if idx + k <= n and all(
-                    toks[idx + j].lemma == parts[j] or toks[idx + j].low == parts[j]
-                    for j in range(1, k)
-                ):
-                    add_cue(cue, idx)
-                    phrase_toks.update(range(idx, idx + k))
+        for parts, cue in info.phrases:
+            k = len(parts)
+            if idx + k <= n and all(
+                toks[idx + j].lemma == parts[j] or toks[idx + j].low == parts[j]
+                for j in range(1, k)
+            ):
+                add_cue(cue, idx)
+                phrase_toks.update(range(idx, idx + k))
     # A light verb takes the type of its object noun: 'äußerten Bedenken',
     # 'voiced concern' are criticism, not a plain statement.
     light_clauses = {toks[i].clause for i in light}
@@ -1471,20 +1501,20 @@ def _analyse(
 
     # --- terms
     terms: set[str] = set(concepts)
+    negated = False
     for i, t in enumerate(toks):
-        if t.info is not None and not t.role and t.info.terms and t.clause not in relative:
-            if i in phrase_toks:
-                continue
+        info = t.info
+        if info is None or t.clause in relative:
+            continue
+        if info.negation and not _in_short_quote(t, spans):
+            negated = True
+        if info.terms and not t.role and i not in phrase_toks:
             if t.quoted:
-                terms.update(QUOTED + x for x in t.info.terms)
+                terms.update(QUOTED + x for x in info.terms)
             else:
-                terms.update(t.info.terms)
+                terms.update(info.terms)
     # Polarity: 'confirmed' and 'not (yet) confirmed' must never match.
-    if any(
-        t.info.negation
-        for t in toks
-        if t.info is not None and t.clause not in relative and not _in_short_quote(t, spans)
-    ) or (lang.code == "de" and _has_particle_verb(toks, lang, "ausstehen")):
+    if negated or (lang.code == "de" and _has_particle_verb(toks, lang, "ausstehen")):
         concepts.add(NEGATION)
         terms.add(NEGATION)
     if relative and len(terms) - len(concepts) < 3:
@@ -1546,6 +1576,8 @@ def _name_agent(toks: list[_Tok], pos: int, lang: _Lang) -> str | None:
     for k in cands:
         if 0 <= k < len(toks):
             t = toks[k]
+            if k > 0 and toks[k - 1].low in lang.prepositions:
+                continue  # 'nach Altwerda gereist': a place, not who travelled
             if t.role == "" and t.info is not None and t.info.name_like and not t.quoted:
                 return "name:" + t.info.pkey
     return None

@@ -43,7 +43,7 @@ is how news is told, not what it tells.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -83,6 +83,9 @@ _W_FIGURE = 2.0
 _W_UNTRANSLATED = 0.25  # an unmatched lemma when the languages differ
 _W_QUOTED = 0.3  # a word only used inside a quotation
 _MIN_SHARED = 2.0  # shared weight besides actors: two words, a concept and more, or a figure
+# A key used by every fact of a story keeps a quarter of its weight (figures keep all).
+_RARITY_DISCOUNT = 0.75
+_RARITY_MIN_FACTS = 3
 
 _GENERIC_CONCEPTS = frozenset(
     {
@@ -146,8 +149,6 @@ class _Profile:
     keys: dict[str, float]  # key -> weight
     keyset: frozenset[str]
     neutral: frozenset[str]  # keys that can match in another language
-    total: float  # weight of all keys
-    total_cross: float  # the same with every language-bound key at the untranslated weight
     quantities: frozenset[str]
     units: dict[str, frozenset[str]]  # quantity -> the nouns it counts, where named
     dates: frozenset[str]
@@ -228,27 +229,45 @@ def _actor_key(actor: str) -> str:
     return "@" + actor
 
 
+_TERM_KEYS: dict[str, tuple[str, float, bool, bool]] = {}
+
+
+def _term_key(term: str) -> tuple[str, float, bool, bool]:
+    """(key, weight, language-neutral, quoted) of one fact term, cached: the same
+    words recur in every fact of a story."""
+    hit = _TERM_KEYS.get(term)
+    if hit is not None:
+        return hit
+    quoted = term.startswith(QUOTED)
+    t = term[1:] if quoted else term
+    if t.startswith("~"):
+        out = (t, _W_GENERIC if t in _GENERIC_CONCEPTS else _W_CONCEPT, True, quoted)
+    elif t.startswith("="):
+        out = (t, _W_WORD, True, quoted)
+    else:
+        out = (_word_key(t), _W_WORD, False, quoted)
+    if len(_TERM_KEYS) > 200_000:
+        _TERM_KEYS.clear()
+    _TERM_KEYS[term] = out
+    return out
+
+
 def _profile(f: Fact) -> _Profile:
     keys: dict[str, float] = {}
     neutral: set[str] = set()
-    quoted: dict[str, float] = {}
-    for t in f.terms:
-        if t == NEGATION:
+    quoted: list[str] = []
+    for term in f.terms:
+        if term == NEGATION:
             continue
-        bag = keys
-        if t.startswith(QUOTED):
-            t = t[1:]
-            bag = quoted
-        if t.startswith("~"):
-            bag[t] = _W_GENERIC if t in _GENERIC_CONCEPTS else _W_CONCEPT
-            neutral.add(t)
-        elif t.startswith("="):
-            bag[t] = _W_WORD
-            neutral.add(t)
+        key, weight, shared, in_quote = _term_key(term)
+        if shared:
+            neutral.add(key)
+        if in_quote:
+            quoted.append(key)
         else:
-            bag.setdefault(_word_key(t), _W_WORD)
-    for key in quoted.keys() - keys.keys():
-        keys[key] = _W_QUOTED
+            keys[key] = weight
+    for key in quoted:
+        keys.setdefault(key, _W_QUOTED)
     for a in f.actors:
         key = _actor_key(a)
         keys[key] = _W_ACTOR
@@ -264,14 +283,11 @@ def _profile(f: Fact) -> _Profile:
     if act:
         keys["!" + act] = _W_ACT
         neutral.add("!" + act)
-    total = sum(keys.values())
     return _Profile(
         fact=f,
         keys=keys,
         keyset=frozenset(keys),
         neutral=frozenset(neutral),
-        total=total,
-        total_cross=sum(w if k in neutral else _W_UNTRANSLATED for k, w in keys.items()),
         quantities=quantities,
         units={q: frozenset(u) for q, u in units.items()},
         dates=dates,
@@ -316,8 +332,11 @@ def _covered(actors: frozenset[str], by: frozenset[str]) -> bool:
     return all(a in by or any(_same_actor(a, b) for b in by) for a in actors)
 
 
+_NO_KEYS: frozenset[str] = frozenset()
+
+
 def _covered_in(
-    agents: frozenset[str], k: _Profile, cross: bool, story: frozenset[str] = frozenset()
+    agents: frozenset[str], k: _Profile, cross: bool, story: Set[str] = _NO_KEYS
 ) -> bool:
     """Every agent is an actor of ``k``, a name written in it, a party noun the story
     already uses ('the union' once 'Die Gewerkschaft Verdi' was reported), or a noun
@@ -343,8 +362,12 @@ def _same_agents(f: _Profile, k: _Profile) -> bool:
     no performer, are written in it)."""
     if not f.agents:
         return False
-    if k.agents:
-        return _covered(f.agents, k.agents)
+    if k.agents and _covered(f.agents, k.agents):
+        return True
+    if k.agents and not all(a.startswith(_NOUN) or a.startswith("name:") for a in f.agents):
+        return False
+    # a noun or a bare name may be the known performer under another description
+    # ('Lyra Maritime' / 'the ship's owner, Lyra Maritime')
     return _covered_in(f.agents, k, False)
 
 
@@ -360,24 +383,81 @@ def _cross(f: _Profile, k: _Profile) -> bool:
     return bool(f.fact.language and k.fact.language and f.fact.language != k.fact.language)
 
 
-def _coverage(f: _Profile, shared_keys: frozenset[str], cross: bool) -> float:
-    """The candidate's key weight among ``shared_keys`` over its total weight."""
-    fkeys = f.keys
-    shared = sum(fkeys[x] for x in shared_keys)
-    if cross:
-        # matched language-bound keys (names, loanwords) count in full
-        bound = shared_keys - f.neutral
-        total = f.total_cross + sum(fkeys[x] - _W_UNTRANSLATED for x in bound)
-    else:
-        total = f.total
+def _coverage(
+    f: _Profile,
+    shared_keys: frozenset[str],
+    cross: bool,
+    story: _Story,
+    drop: frozenset[str] = frozenset(),
+) -> float:
+    """The candidate's key weight among ``shared_keys`` over its total weight, leaving
+    out ``drop``; every key weighs by its rarity in the story."""
+    rarity = story.rarity
+    shared = total = 0.0
+    for key, w in f.keys.items():
+        if key in drop:
+            continue
+        w *= rarity(key)
+        if key in shared_keys:
+            shared += w
+            total += w
+        elif cross and key not in f.neutral:
+            total += w * _W_UNTRANSLATED  # an untranslated word says little either way
+        else:
+            total += w
     return shared / total if total > 0 else 0.0
+
+
+class _Story:
+    """What a story already holds: every key of its facts, and how many facts use each.
+
+    A word nearly every fact of the story shares (the company's name, the town) cannot
+    tell one fact from another, so it weighs less in coverage ('story rarity').
+    """
+
+    __slots__ = ("counts", "facts", "keys")
+
+    def __init__(self, profiles: Sequence[_Profile] = ()) -> None:
+        self.keys: set[str] = set()
+        self.counts: dict[str, int] = {}
+        self.facts = 0
+        for p in profiles:
+            self.add(p)
+
+    def add(self, p: _Profile) -> None:
+        self.facts += 1
+        self.keys |= p.keyset
+        counts = self.counts
+        for key in p.keyset:
+            counts[key] = counts.get(key, 0) + 1
+
+    def rarity(self, key: str) -> float:
+        if self.facts < _RARITY_MIN_FACTS or key[0] == "#":
+            return 1.0
+        return 1.0 - _RARITY_DISCOUNT * self.counts.get(key, 0) / self.facts
+
+
+@lru_cache(maxsize=1)
+def _act_words() -> dict[str, frozenset[str]]:
+    """Per act type, the keys of the words and concepts that name the act in either
+    language ('deny', 'reject', 'zurückweisen', '~deny', '~reject' for denial)."""
+    out: dict[str, set[str]] = {}
+    for code in ("de", "en"):
+        for typ, groups in lexicon(code)["cues"].items():
+            words = out.setdefault(typ, set())
+            for group in groups.values():
+                for lemma, concept in group.items():
+                    words.add("~" + concept)
+                    if " " not in lemma:
+                        words.add(_word_key(lemma))
+    return {typ: frozenset(w) for typ, w in out.items()}
 
 
 def _content_weight(f: _Profile, keys: frozenset[str]) -> float:
     return sum(f.keys[x] for x in keys if x[0] not in "@#")
 
 
-def _agent_vetoed(f: _Profile, k: _Profile, story: frozenset[str] = frozenset()) -> bool:
+def _agent_vetoed(f: _Profile, k: _Profile, story: _Story | None = None) -> bool:
     # A new agent acting is news, a state or a union alike. The source of a reported
     # figure or background ('wie die Behörden in Kiew mitteilten') is not an actor
     # reacting, and a known fact that names nobody ('the two sides') cannot show a new one.
@@ -385,17 +465,17 @@ def _agent_vetoed(f: _Profile, k: _Profile, story: frozenset[str] = frozenset())
         f.agents
         and (k.actors or k.agents)
         and f.fact.type not in _REPORTED
-        and not _covered_in(f.agents, k, _cross(f, k), story)
+        and not _covered_in(f.agents, k, _cross(f, k), story.keys if story else _NO_KEYS)
     ):
         return True
     return bool(f.actors and k.actors and not _share_actor(f.actors, k.actors))
 
 
-def _compare(f: _Profile, k: _Profile, story: frozenset[str]) -> Match | None:
+def _compare(f: _Profile, k: _Profile, story: _Story) -> Match | None:
     # Cheapest tests first: most pairs in a story share no content key at all.
-    shared_keys = f.keyset & k.keyset
-    if not shared_keys:
+    if f.keyset.isdisjoint(k.keyset):
         return None
+    shared_keys = f.keyset & k.keyset
     # 1. polarity
     if f.negated != k.negated:
         return None
@@ -411,18 +491,21 @@ def _compare(f: _Profile, k: _Profile, story: frozenset[str]) -> Match | None:
         return None
     cross = _cross(f, k)
     same_act = bool(f.act) and f.act == k.act and _same_agents(f, k)
+    drop: frozenset[str] = frozenset()
     if not _compatible(f.act, k.act):
         need, why = INCOMPATIBLE_THRESHOLD, f"despite types {f.act}/{k.act}"
     elif f.quantities and _same_kind(f, k, shared_keys):
         need, why = ACT_THRESHOLD, "same figures of the same thing"
     elif same_act:
-        # The repeated act's remaining words may restate other known facts of the
-        # story ('Putin praised the troops who fought at Russia's side').
+        # The verb naming a repeated act varies (denied / rejected, dankte / lobte): the
+        # act key stands for it. Its remaining words may restate other known facts of
+        # the story ('Putin praised the troops who fought at Russia's side').
         need, why = ACT_THRESHOLD, f"same agent, same act {f.act}"
-        shared_keys = f.keyset & (k.keyset | story)
+        shared_keys = frozenset(x for x in f.keyset if x in k.keyset or x in story.keys)
+        drop = f.keyset & _act_words().get(f.act, frozenset())
     else:
         need, why = KNOWN_THRESHOLD, "restated"
-    coverage = _coverage(f, shared_keys, cross)
+    coverage = _coverage(f, shared_keys, cross, story, drop)
     if coverage < need:
         return None
     lang = " across languages" if cross else ""
@@ -450,7 +533,7 @@ def _same_kind(f: _Profile, k: _Profile, shared_keys: frozenset[str]) -> bool:
     return any(x[0] == "~" and x not in _GENERIC_CONCEPTS for x in shared_keys)
 
 
-def _figures_known(f: _Profile, known: Sequence[_Profile]) -> Match | None:
+def _figures_known(f: _Profile, known: Sequence[_Profile], story: _Story) -> Match | None:
     """A fact that restates figures reported in several known facts ('four dead and 25
     injured' after 'two dead, 25 injured' and 'the toll rose to four') is known when
     each figure comes with the same kind of thing and the facts together cover it."""
@@ -477,34 +560,28 @@ def _figures_known(f: _Profile, known: Sequence[_Profile]) -> Match | None:
         return None
     keys = frozenset().union(*(k.keyset for k in sources))
     cross = all(_cross(f, k) for k in sources)
-    coverage = _coverage(f, f.keyset & keys, cross)
+    coverage = _coverage(f, f.keyset & keys, cross, story)
     if coverage < KNOWN_THRESHOLD:
         return None
     why = f"figures known from {len({id(k) for k in sources})} facts"
     return Match(sources[0].fact, round(coverage, 3), f"{why} (coverage {coverage:.2f})")
 
 
-def _best(
-    f: _Profile, known: Sequence[_Profile], story: frozenset[str] = frozenset()
-) -> Match | None:
+def _best(f: _Profile, known: Sequence[_Profile], story: _Story) -> Match | None:
     best: Match | None = None
     for k in known:
         m = _compare(f, k, story)
         if m is not None and (best is None or m.score > best.score):
             best = m
     if best is None:
-        best = _figures_known(f, known)
+        best = _figures_known(f, known, story)
     return best
-
-
-def _union(profiles: Sequence[_Profile]) -> frozenset[str]:
-    return frozenset().union(*(p.keyset for p in profiles))
 
 
 def match_known(fact: Fact, known: Sequence[Fact]) -> Match | None:
     """The best known fact that ``fact`` repeats, or ``None`` when ``fact`` is new."""
-    story = [_profile_of(k) for k in known]
-    return _best(_profile_of(fact), story, _union(story))
+    profiles = [_profile_of(k) for k in known]
+    return _best(_profile_of(fact), profiles, _Story(profiles))
 
 
 def is_known(fact: Fact, known: Sequence[Fact]) -> bool:
@@ -518,17 +595,17 @@ def new_facts(facts: Sequence[Fact], known: Sequence[Fact]) -> list[tuple[Fact, 
     Facts earlier in the same article count as known too, so a fact the article
     says twice is posted once (the repeat's reason starts with ``same article``).
     """
-    story = [_profile_of(k) for k in known]
-    keys = _union(story)
+    profiles = [_profile_of(k) for k in known]
+    story = _Story(profiles)
     out: list[tuple[Fact, Match | None]] = []
     earlier: list[_Profile] = []
     for f in facts:
         p = _profile_of(f)
-        m = _best(p, story, keys)
-        mine = _best(p, earlier, keys)
+        m = _best(p, profiles, story)
+        mine = _best(p, earlier, story)
         if mine is not None and (m is None or mine.score > m.score):
             m = Match(mine.known, mine.score, "same article: " + mine.reason)
         out.append((f, m))
         earlier.append(p)
-        keys = keys | p.keyset
+        story.add(p)
     return out

@@ -16,19 +16,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import redis.asyncio as aioredis
+import telegram
 
 from bot.config import FORMATS, Config, FeedConfig, RedisConfig, load_config
 from bot.dedup_store import DedupSettings, DedupStore
 from bot.errors import BotError, InputError
 from bot.feed_state import FeedStateStore
 from bot.keys import Keys
+from bot.outbox import Outbox
 from bot.pipeline import Pipeline
 from bot.poller import Poller
+from bot.ratelimit import Limits
 from bot.redis_conn import open_redis
 from bot.runner import Runner
 from bot.sinks import ConsoleSink, Sink
 from bot.sources import load_path
 from bot.story_store import StoryStore
+from bot.subscription_store import SubscriptionStore
+from bot.telegram_bot import api_urls, build_application, run_bot
+from bot.telegram_sender import TelegramSender
 from digests.models import Article
 from digests.render import TELEGRAM_LIMIT, render_messages
 
@@ -93,6 +99,42 @@ def _sinks(cfg: Config) -> list[Sink]:
     return [ConsoleSink(s.format, s.language) for s in cfg.sinks]
 
 
+def _limits(cfg: Config) -> Limits:
+    return Limits(
+        global_per_second=cfg.telegram.global_per_second,
+        per_chat_per_second=cfg.telegram.per_chat_per_second,
+        per_group_per_minute=cfg.telegram.per_group_per_minute,
+    )
+
+
+async def _serve_telegram(
+    cfg: Config, client: aioredis.Redis, keys: Keys, outbox: Outbox, stop: asyncio.Event
+) -> list[asyncio.Task[None]]:
+    """The bot (commands by long polling), the sender and the scheduler, as tasks."""
+    store = SubscriptionStore(client, keys)
+
+    async def deliver_now(target: str) -> int:
+        return await outbox.flush_now(target, datetime.now(UTC))
+
+    app = build_application(cfg, client, keys, deliver_now=deliver_now)
+    if cfg.telegram.base_url:
+        api, files = api_urls(cfg.telegram.base_url)
+        bot = telegram.Bot(cfg.telegram.token, base_url=api, base_file_url=files)
+    else:
+        bot = telegram.Bot(cfg.telegram.token)
+    sender = TelegramSender(bot, store, client, keys, _limits(cfg))
+
+    async def send(stop: asyncio.Event) -> None:
+        async with bot:
+            await sender.run(stop)
+
+    return [
+        asyncio.create_task(run_bot(app, stop), name="telegram-bot"),
+        asyncio.create_task(send(stop), name="telegram-sender"),
+        asyncio.create_task(outbox.run_scheduler(stop), name="scheduler"),
+    ]
+
+
 async def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
     async with _store(cfg) as client:
         keys = Keys(cfg.redis.prefix)
@@ -104,8 +146,9 @@ async def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
             )
             return 2
         pipeline = _pipeline(cfg, client, keys)
+        outbox = Outbox(client, keys, SubscriptionStore(client, keys))
         async with Poller(cfg.poller, FeedStateStore(client, keys)) as poller:
-            runner = Runner(cfg, poller, pipeline, _sinks(cfg))
+            runner = Runner(cfg, poller, pipeline, _sinks(cfg), outbox=outbox)
             if args.once:
                 report = await runner.cycle(feeds, force=True)
                 for name, error in report.feed_errors.items():
@@ -122,7 +165,16 @@ async def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            await runner.run_forever(feeds, stop)
+            tasks: list[asyncio.Task[None]] = []
+            if cfg.telegram.token:
+                tasks = await _serve_telegram(cfg, client, keys, outbox, stop)
+            else:
+                log.warning("no DIGESTBOT_TELEGRAM_TOKEN: digests go to the console sinks only")
+            try:
+                await runner.run_forever(feeds, stop)
+            finally:
+                stop.set()
+                await asyncio.gather(*tasks, return_exceptions=True)
             return 0
 
 

@@ -74,6 +74,9 @@ class StoryConfig:
 class TelegramConfig:
     base_url: str = ""
     owners: tuple[int, ...] = ()
+    global_per_second: float = 30.0
+    per_chat_per_second: float = 1.0
+    per_group_per_minute: float = 20.0
     token: str = field(default="", repr=False)
 
 
@@ -269,9 +272,20 @@ def _telegram(path: str, data: Mapping[str, Any], env: Mapping[str, str]) -> Tel
         ),
         "a list of Telegram user ids (integers)",
     )
+    d = TelegramConfig()
+    limits = {
+        "global_per_second": r.number("global_per_second", d.global_per_second, 0.1),
+        "per_chat_per_second": r.number("per_chat_per_second", d.per_chat_per_second, 0.01),
+        "per_group_per_minute": r.number("per_group_per_minute", d.per_group_per_minute, 0.1),
+    }
     r.done()
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise ConfigError(path, "telegram.base_url", "must be an http(s):// URL")
     return TelegramConfig(
-        base_url=base_url, owners=owners, token=env.get(ENV_PREFIX + "TELEGRAM_TOKEN", "")
+        base_url=base_url,
+        owners=owners,
+        token=env.get(ENV_PREFIX + "TELEGRAM_TOKEN", "").strip(),
+        **limits,
     )
 
 

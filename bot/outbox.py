@@ -335,6 +335,29 @@ class Outbox:
                 log.info("flush of %s skipped: another scheduler moved it", sub.target)
         return flushed
 
+    async def flush_now(self, target: str, now: datetime) -> int:
+        """``/digest``: queue what ``target`` has pending at once, whatever its schedule.
+
+        Returns the number of entries queued (0 when nothing waits).
+        """
+        sub = await self.store.get(target)
+        if sub is None or not sub.active:
+            return 0
+        waiting = int(await self.client.llen(self.keys.outbox_pending(target)))
+        if not waiting:
+            return 0
+        raw = await self.client.hget(self.keys.outbox_last_sent(), target)
+        moved = await self._flush(
+            keys=[
+                self.keys.outbox_pending(target),
+                self.keys.outbox_stream(),
+                self.keys.outbox_last_sent(),
+            ],
+            args=[target, sub.max_stories, _ms(now), _text(raw) if raw else "", self.stream_maxlen,
+                  "0"],
+        )
+        return min(waiting, sub.max_stories) if moved > 0 else 0
+
     async def run_scheduler(
         self,
         stop: asyncio.Event,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from bot.config import Config, FeedConfig
+from bot.outbox import Outbox
 from bot.pipeline import Pipeline
 from bot.poller import FetchResult, Poller
 from bot.sinks import Sink
@@ -49,12 +50,14 @@ class Runner:
         pipeline: Pipeline,
         sinks: Sequence[Sink],
         clock: Callable[[], datetime] = utc_now,
+        outbox: Outbox | None = None,
     ) -> None:
         self.cfg = cfg
         self.poller = poller
         self.pipeline = pipeline
         self.sinks = sinks
         self.clock = clock
+        self.outbox = outbox
 
     async def _full_text(self, feed: FeedConfig, article: Article) -> Article:
         wanted = feed.full_text == "always" or (feed.full_text == "auto" and article.teaser_only)
@@ -102,7 +105,11 @@ class Runner:
         for feed, article in ordered:
             article = await self._full_text(feed, article)
             report.articles += 1
-            report.outcomes.append(await self.pipeline.process(article, now))
+            outcome = await self.pipeline.process(article, now)
+            report.outcomes.append(outcome)
+            if self.outbox is not None and outcome.entry is not None:
+                # Subscriptions name feeds by the same label the articles carry as source.
+                await self.outbox.fan_out(outcome.entry, feed.name or feed.url, now)
         entries = [o.entry for o in report.outcomes if o.entry is not None]
         for sink in self.sinks:
             await sink.deliver(entries)
@@ -110,6 +117,8 @@ class Runner:
 
     async def run_forever(self, feeds: Sequence[FeedConfig], stop: asyncio.Event) -> None:
         """Cycle until ``stop`` is set; each feed is fetched only when it is due."""
+        # Wake as often as the most frequent feed needs; the poller skips feeds not yet due.
+        tick = min([float(f.interval or self.cfg.poller.interval) for f in feeds] + [60.0])
         while not stop.is_set():
             report = await self.cycle(feeds)
             log.info(
@@ -120,7 +129,7 @@ class Runner:
                 report.articles,
             )
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=min(60.0, self.cfg.poller.interval))
+                await asyncio.wait_for(stop.wait(), timeout=max(1.0, tick))
 
 
 __all__ = ["CycleReport", "Runner"]

@@ -273,9 +273,13 @@ def _word_info(text: str, code: str) -> _Info:
     if len(low) >= 3 and not stop and lemma not in lang.months and low not in lang.word_numbers:
         term = lemma if lemma.isalpha() else "".join(c for c in lemma if c.isalpha())
         if len(term) >= 3:
-            parts = _compound_parts(term, code) if code == "de" and cap else ()
             shared = lang.bilingual
-            terms = tuple(dict.fromkeys(shared.get(x, x) for x in (term, *parts)))
+            listed = _listed(term, shared, code)
+            if listed:
+                terms = (listed,)  # a listed compound means more than its parts
+            else:
+                parts = _compound_parts(term, code) if code == "de" and cap else ()
+                terms = tuple(dict.fromkeys(shared.get(x, x) for x in (term, *parts)))
     return _Info(
         low=low,
         lemma=lemma,
@@ -431,6 +435,7 @@ class _Lang:
     clause0_subordinators: frozenset[str]
     locatives: frozenset[str]
     determiners: frozenset[str]
+    definite: frozenset[str]  # definite articles
     adverbs: frozenset[str]  # may stand between a subject and its verb ('again', 'erneut')
     verb_context: frozenset[str]  # words after which an English bare form is a verb
     verb_objects: frozenset[str]  # words that open an object after an English -s verb
@@ -448,6 +453,8 @@ class _Lang:
     word_numbers: dict[str, tuple[int, bool]]  # every number word form -> (value, ordinal)
     clock_words: frozenset[str]
     time_units: frozenset[str]
+    time_before: frozenset[str]  # 'vor (zwei Jahren)': a span back from now, i.e. a date
+    time_after: frozenset[str]  # '(two years) ago'
     multipliers: dict[str, int]
     numberish: frozenset[str]  # words that may start a figure or a date
     percent_words: frozenset[str]
@@ -475,6 +482,22 @@ def _alternation(patterns: Iterable[str]) -> tuple[re.Pattern[str], re.Pattern[s
         re.compile("|".join(f"(?:{p})" for p in anchored) or _NEVER),
         re.compile("|".join(f"(?:{p})" for p in free) or _NEVER),
     )
+
+
+_DE_ENDINGS = ("en", "n", "e", "s", "er")
+
+
+def _listed(term: str, shared: dict[str, str], code: str) -> str | None:
+    """The bilingual key of a lemma; for German also of an inflected form the
+    lemmatiser left alone ('Friedenssoldaten')."""
+    found = shared.get(term)
+    if found is None and code == "de" and len(term) > 6:
+        for ending in _DE_ENDINGS:
+            if term.endswith(ending):
+                found = shared.get(term[: -len(ending)])
+                if found:
+                    break
+    return found
 
 
 def _word_numbers(d: dict[str, Any]) -> dict[str, tuple[int, bool]]:
@@ -547,6 +570,7 @@ def _lang(code: str) -> _Lang:
         clause0_subordinators=clause0,
         locatives=frozenset(d["locative_prepositions"]),
         determiners=frozenset(d["determiners"]),
+        definite=frozenset(d["definite_articles"]),
         adverbs=frozenset(d["adverbs"]),
         verb_context=frozenset(d.get("verb_context", ())),
         verb_objects=frozenset(d.get("verb_objects", ())),
@@ -564,6 +588,8 @@ def _lang(code: str) -> _Lang:
         word_numbers=(word_numbers := _word_numbers(d)),
         clock_words=frozenset(d["clock_words"]),
         time_units=frozenset(d["time_units"]),
+        time_before=frozenset(d["relative_time"]["before"]),
+        time_after=frozenset(d["relative_time"]["after"]),
         multipliers=dict(d["multipliers"]),
         numberish=frozenset(word_numbers) | frozenset(d["months"]),
         percent_words=frozenset(w for w in d["percent_words"] if " " not in w),
@@ -905,19 +931,20 @@ def _fmt(v: float) -> str:
     return f"{v:.6g}"
 
 
-def _unit_after(toks: list[_Tok], j: int, lang: _Lang) -> str:
-    """The counted noun after a number, mapped to a unit class where known."""
+def _unit_after(toks: list[_Tok], j: int, lang: _Lang) -> tuple[str, int]:
+    """The counted noun after a number, mapped to a unit class where known, and the
+    index of its token (-1 when there is none)."""
     n = len(toks)
     skipped = 0
     while j < n and skipped <= 3:
         t = toks[j]
         if t.kind != "word":
-            return ""
+            return "", -1
         if lang.code == "de":
             if t.cap:
-                return _unit_class(t.lemma, lang)
+                return _unit_class(t.lemma, lang), j
             if t.low in lang.stopwords and t.low not in ("mehr", "weitere"):
-                return ""
+                return "", -1
         else:
             if (not t.cap) and t.low not in lang.stopwords:
                 if t.low in ("more", "additional", "other", "extra", "new"):
@@ -927,12 +954,18 @@ def _unit_after(toks: list[_Tok], j: int, lang: _Lang) -> str:
                     k = j
                     while k + 1 < n and _noun_continues(toks[k + 1]):
                         k += 1
-                    return _unit_class(toks[k].lemma, lang, toks[k].low)
+                    return _unit_class(toks[k].lemma, lang, toks[k].low), k
             elif not t.cap:
-                return ""
+                return "", -1
         skipped += 1
         j += 1
-    return ""
+    return "", -1
+
+
+def _relative_time(toks: list[_Tok], i: int, at_unit: int, lang: _Lang) -> bool:
+    before = toks[i - 1].low if i > 0 else ""
+    after = toks[at_unit + 1].low if at_unit + 1 < len(toks) else ""
+    return before in lang.time_before or after in lang.time_after
 
 
 def _noun_continues(t: _Tok) -> bool:
@@ -1064,6 +1097,15 @@ def _extract_numbers(toks: list[_Tok], lang: _Lang) -> list[tuple[str, bool]]:
             continue
         prev = at(i - 1)
         if (
+            prev is not None
+            and prev.low in lang.definite
+            and value <= _REFERRING_MAX
+            and not ordinal
+            and not (nx is not None and nx.text == ".")
+        ):
+            i = j  # 'the two Norwegians', 'die drei Verletzten': a group counted before
+            continue
+        if (
             t.kind == "num"
             and prev is not None
             and prev.kind == "word"
@@ -1135,7 +1177,10 @@ def _extract_numbers(toks: list[_Tok], lang: _Lang) -> list[tuple[str, bool]]:
             out.append((f"{_fmt(value)} {cur}", salient))
             i = j
             continue
-        unit = _unit_after(toks, j + 1 if glued else j, lang)
+        unit, at_unit = _unit_after(toks, j + 1 if glued else j, lang)
+        if unit in lang.time_units and _relative_time(toks, i, at_unit, lang):
+            i = at_unit + 1  # 'vor zwei Jahren', 'three weeks ago': a date relative to now
+            continue
         if ordinal and unit in lang.time_units:
             salient = False  # '88th minute', '14th century' place a moment, they count nothing
         out.append((f"{_fmt(value)} {unit}" if unit else _fmt(value), salient))
@@ -1144,6 +1189,8 @@ def _extract_numbers(toks: list[_Tok], lang: _Lang) -> list[tuple[str, bool]]:
 
 
 _TENS = frozenset(float(v) for v in range(20, 100, 10))
+_EXPLETIVES = frozenset({"es", "man", "there", "it"})
+_REFERRING_MAX = 12  # 'the two men' refers back; 'the 23 crew' still reports a figure
 
 
 def _is_clock(toks: list[_Tok], j: int, lang: _Lang) -> bool:
@@ -1508,7 +1555,7 @@ def _analyse(
             continue
         if info.negation and not _in_short_quote(t, spans):
             negated = True
-        if info.terms and not t.role and i not in phrase_toks:
+        if info.terms and i not in phrase_toks and (not t.role or _bare_title(toks, i, lang)):
             if t.quoted:
                 terms.update(QUOTED + x for x in info.terms)
             else:
@@ -1596,6 +1643,10 @@ def _subject_noun(toks: list[_Tok], pos: int, lang: _Lang) -> str | None:
         if head is not None and head.info is not None:
             key = head.info.terms[0]
             return None if key in lang.anaphors else "noun:" + key
+        if words and words[0].info is not None and words[0].info.stop and clause:
+            if words[0].low not in _EXPLETIVES:
+                return None  # 'officials said', 'they said': the clause has its own subject
+            # 'X erklärte, es gebe keine Hinweise': the reported clause's speaker is X
     return None
 
 
@@ -1613,7 +1664,10 @@ def _np_head(words: list[_Tok], lang: _Lang) -> _Tok | None:
         if verb is None or verb + 1 >= len(words):
             return None
         words = words[verb + 1 :]
-    elif not (first.low in lang.determiners or (first.cap and first.info and first.info.terms)):
+    elif not (
+        first.low in lang.determiners
+        or (first.info and first.info.terms and (first.cap or lang.code == "en"))
+    ):
         return None  # opens with a preposition, an adverb or a conjunction
     head: _Tok | None = None
     for t in words:
@@ -1631,6 +1685,17 @@ def _np_head(words: list[_Tok], lang: _Lang) -> _Tok | None:
         if info.terms:
             head = t
     return head
+
+
+def _bare_title(toks: list[_Tok], i: int, lang: _Lang) -> bool:
+    """A role noun that names nobody ('Prosecutors have opened') is a content word;
+    before a name ('Governor Sousa') it is part of the person, and an anaphoric one
+    ('die Präsidentin') points back to a person named before."""
+    t = toks[i]
+    if t.role != "title" or t.info is None or not t.info.terms or t.info.terms[0] in lang.anaphors:
+        return False
+    nxt = toks[i + 1].role if i + 1 < len(toks) else ""
+    return nxt not in ("person", "title", "actor")
 
 
 def _two_parties(toks: list[_Tok], clause: int) -> bool:

@@ -1637,16 +1637,17 @@ def _subject_noun(toks: list[_Tok], pos: int, lang: _Lang) -> str | None:
     noun phrase opens the clause or its head is an anaphor ('the company', 'officials')
     that points back to a party already named."""
     for clause in dict.fromkeys((toks[pos].clause, 0)):
-        words = [t for t in toks[: pos if clause == toks[pos].clause else len(toks)]]
-        words = [t for t in words if t.clause == clause and t.kind == "word"]
+        end = pos if clause == toks[pos].clause else len(toks)
+        words = [t for t in toks[:end] if t.clause == clause and t.kind == "word"]
         head = _np_head(words, lang) if words and not words[0].quoted else None
         if head is not None and head.info is not None:
             key = head.info.terms[0]
             return None if key in lang.anaphors else "noun:" + key
-        if words and words[0].info is not None and words[0].info.stop and clause:
-            if words[0].low not in _EXPLETIVES:
-                return None  # 'officials said', 'they said': the clause has its own subject
-            # 'X erklärte, es gebe keine Hinweise': the reported clause's speaker is X
+        # 'officials said', 'they said': the clause has its own subject; but in
+        # 'X erklärte, es gebe keine Hinweise' the reported clause's speaker is X
+        pronoun = bool(words) and words[0].info is not None and words[0].info.stop
+        if clause and pronoun and words[0].low not in _EXPLETIVES:
+            return None
     return None
 
 

@@ -191,12 +191,19 @@ def test_pairs_are_well_formed() -> None:
 def test_held_out_pair_accuracy() -> None:
     pairs = load_pairs()
     misses = []
+    per_set: dict[str, list[int]] = {}
     for p in pairs:
         got = decide(p)
-        if got != p["expected"]:
+        hits = per_set.setdefault(p.get("set", "A"), [0, 0])
+        hits[1] += 1
+        if got == p["expected"]:
+            hits[0] += 1
+        else:
             misses.append(f"{p['expected']:>5} got {got}: {p['why']} | {p['candidate']}")
     accuracy = 1 - len(misses) / len(pairs)
     print(f"held-out novelty accuracy {accuracy:.3f} ({len(pairs) - len(misses)}/{len(pairs)})")
+    for name, (ok, total) in sorted(per_set.items()):
+        print(f"  set {name}: {ok}/{total} = {ok / total:.3f}")
     for line in misses:
         print("  miss:", line)
     assert accuracy >= MIN_ACCURACY, "\n".join(misses)

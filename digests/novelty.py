@@ -197,10 +197,14 @@ def _unit_tables() -> tuple[frozenset[str], frozenset[str]]:
 _ROLES = frozenset({"dead", "=dead", "injured", "=injure", "missing", "=missing"})
 
 
+def _unit_stem(u: str) -> str:
+    return u.lstrip("=").rstrip("s")[:6]  # 'missiles' (a unit class) = '=missile' (a word key)
+
+
 def _same_unit(a: str, b: str) -> bool:
     """Whether two counted nouns may count the same thing: equal, or either is a word
     outside the unit classes (too vague to tell), or both count people in the same role."""
-    if a == b:
+    if a == b or _unit_stem(a) == _unit_stem(b):
         return True
     closed, people = _unit_tables()
     if not (a in closed or a.startswith("=")) or not (b in closed or b.startswith("=")):
@@ -549,12 +553,14 @@ def _figures_known(f: _Profile, known: Sequence[_Profile], story: _Story) -> Mat
                 not _same_unit(a, b) for a in f.units.get(q, ()) for b in k.units.get(q, ())
             )
             and k.negated == f.negated
-            and _content_weight(f, f.keyset & k.keyset) >= _W_CONCEPT
-            and not _agent_vetoed(f, k)
+            and _content_weight(f, f.keyset & k.keyset) >= _W_WORD
         ]
         if not found:
             return None
         sources.extend(found)
+    actors = frozenset().union(*(k.actors for k in sources))
+    if f.agents and f.fact.type not in _REPORTED and not _covered(f.agents, actors):
+        return None  # who acted must be among those the figures came with
     dates = frozenset().union(*(k.dates for k in sources))
     if f.dates and dates and f.dates.isdisjoint(dates):
         return None

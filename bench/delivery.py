@@ -135,7 +135,9 @@ class Run:
         try:
             await self.wait_consumers()
             task = asyncio.create_task(producer) if producer is not None else None
-            while len(self.emu.all_sent()) < until_sent:
+            # A counter, not all_sent(): that copies every message under the emulator's
+            # lock and would hold up the very sends being measured.
+            while self.emu.stats.by_method["sendMessage"] - len(self.emu.stats.errors) < until_sent:
                 if any(p.poll() is not None for p in processes):
                     raise RuntimeError("a sender process died")
                 await asyncio.sleep(0.05)
@@ -165,6 +167,11 @@ class Run:
     def figures(self, created: dict[str, float]) -> dict[str, Any]:
         sent = self.emu.all_sent()
         times = sorted(m.monotonic for m in sent)
+        densest, j = 0, 0
+        for i in range(len(times)):
+            while times[i] - times[j] >= 1.0:
+                j += 1
+            densest = max(densest, i - j + 1)
         lo, hi = int(0.1 * len(times)), int(0.9 * len(times))
         latencies = []
         for m in sent:
@@ -178,6 +185,25 @@ class Run:
             "latency_p50_s": percentile(latencies, 0.50),
             "latency_p99_s": percentile(latencies, 0.99),
             "latency_max_s": max(latencies),
+            "densest_second": densest,
+            # Each refusal with the messages accepted in the second before it (30 = the
+            # global window was full; fewer = a per-chat or per-group limit).
+            "refusals": [
+                {
+                    "chat": e.chat_id,
+                    "status": e.status,
+                    "description": e.description,
+                    "accepted_in_second_before": sum(
+                        1 for m in sent if e.time - 1.0 < m.time <= e.time
+                    ),
+                    "chat_messages_before": [
+                        round(m.time - e.time, 3)
+                        for m in sent
+                        if m.chat_id == e.chat_id and m.time <= e.time
+                    ],
+                }
+                for e in self.emu.stats.errors
+            ],
             "too_many_429": self.emu.stats.too_many,
             "rejected_4xx": self.emu.stats.rejected,
         }

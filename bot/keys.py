@@ -69,6 +69,8 @@ Rate limits (hash tag ``{P:rl}``: one script checks and takes every bucket):
 - ``P:{P:rl}:g`` the global bucket, ``P:{P:rl}:c:<chat>`` per chat,
   ``P:{P:rl}:grp:<chat>`` per group/channel: strings holding the GCRA
   "theoretical arrival time" in ms; PX so idle buckets vanish.
+- ``P:{P:rl}:w`` sorted set: the global sliding window, permit id → ms of
+  Telegram's answer (or of "go" plus the flight time while in flight).
 - ``P:{P:rl}:pause`` / ``P:{P:rl}:pause:<chat>`` strings with PX: a ``retry_after``
   pause for everyone / one chat; ``P:{P:rl}:429`` sorted set (chat → ms of its last
   429) that turns 429s from several chats at once into a global pause.
@@ -195,6 +197,9 @@ class Keys:
 
     def rate_group(self, chat_id: int) -> str:
         return f"{self._rl()}:grp:{chat_id}"
+
+    def rate_window(self) -> str:
+        return f"{self._rl()}:w"
 
     def pause_global(self) -> str:
         return f"{self._rl()}:pause"

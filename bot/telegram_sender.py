@@ -111,6 +111,8 @@ return v
 _GONE = ("chat not found", "have no rights to send", "not enough rights to send")
 _EDIT_GONE = ("message to edit not found", "message can't be edited")
 _NOT_MODIFIED = "message is not modified"
+# Dead letters the owners hear about otherwise (the deactivation) or need not hear about.
+_QUIET_DEAD = ("forbidden:", "gone:", "subscription inactive", "no subscription")
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,7 +364,8 @@ class TelegramSender:
         pipe.hincrby(self.keys.delivery_stats(), "dead", 1)
         await pipe.execute()
         self.stats.dead += 1
-        await self._notify(f"Digest for {fields.get('target')} dead-lettered: {reason}")
+        if not reason.startswith(_QUIET_DEAD):
+            await self._notify(f"Digest for {fields.get('target')} dead-lettered: {reason}")
 
     # -- scheduling of work -------------------------------------------------------------------
 
@@ -563,21 +566,26 @@ class TelegramSender:
             try:
                 async with self._unslotted():
                     try:
-                        waited = await self.limiter.acquire(
+                        permit = await self.limiter.acquire(
                             dest.chat_id, is_group(sub.chat_type, dest.chat_id)
                         )
                     except asyncio.CancelledError:
                         # Not sent: free the part now rather than after the lease.
                         await asyncio.shield(self._release_marker(marker, mine))
                         raise
-                    if waited * 3000 > self.settings.inflight_lease_ms:
-                        state = await self._claim(marker, mine)  # a long wait: renew the lease
-                    if state == mine and edit_text and previous:
-                        message_id = await self._edit(dest, previous[0], edit_text)
-                        html = edit_text
-                    elif state == mine:
-                        reply_to = previous[0] if previous and sub.update_mode == "reply" else None
-                        message_id = await self._send(dest, part.html, reply_to)
+                    try:
+                        if permit.waited * 3000 > self.settings.inflight_lease_ms:
+                            state = await self._claim(marker, mine)  # renew after a long wait
+                        if state == mine and edit_text and previous:
+                            message_id = await self._edit(dest, previous[0], edit_text)
+                            html = edit_text
+                        elif state == mine:
+                            reply_to = (
+                                previous[0] if previous and sub.update_mode == "reply" else None
+                            )
+                            message_id = await self._send(dest, part.html, reply_to)
+                    finally:
+                        await self.limiter.done(permit)
             except RetryAfter as exc:
                 await self._release_marker(marker, mine)
                 seconds = _seconds(exc)
@@ -603,7 +611,7 @@ class TelegramSender:
                     continue
                 elif any(s in text for s in _GONE):
                     await self._deactivate(dest, exc.message)
-                    raise _DeadLetter(f"bad request: {exc.message}") from None
+                    raise _DeadLetter(f"gone: {exc.message}") from None
                 else:
                     raise _DeadLetter(f"bad request: {exc.message} (part {index})") from None
             except (TimedOut, NetworkError) as exc:

@@ -126,6 +126,7 @@ class Fact:
     importance: float
     agents: frozenset[str] = frozenset()
     language: str = ""  # lexicon code ('de', 'en'): which terms can match literally
+    affiliations: frozenset[str] = frozenset()  # 'person:x=PL': a person titled by a state
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +158,8 @@ def fact_to_dict(f: Fact) -> dict[str, Any]:
         d["m"] = sorted(f.terms)
     if f.language:
         d["l"] = f.language
+    if f.affiliations:
+        d["f"] = sorted(f.affiliations)
     return d
 
 
@@ -174,6 +177,7 @@ def fact_from_dict(d: dict[str, Any]) -> Fact:
         importance=float(d.get("i", 0.0)),
         agents=frozenset(d.get("g", ())),
         language=str(d.get("l", "")),
+        affiliations=frozenset(d.get("f", ())),
     )
 
 
@@ -207,10 +211,11 @@ class _Tok:
     lemma: str = ""  # lower-cased lemma (words only)
     clause: int = 0
     quoted: bool = False
-    role: str = ""  # actor, person, media, title
+    role: str = ""  # actor, person, media, title, place
     title: bool = False
     cap: bool = False
     info: _Info | None = None
+    place: str = ""  # actor id of a capital used as a place ('talks in Rome')
 
 
 @lru_cache(maxsize=300_000)
@@ -741,7 +746,10 @@ def _match_actors(toks: list[_Tok], lang: _Lang) -> list[tuple[int, int, str, bo
             and prev in lang.locatives
             and not (i >= 2 and toks[i - 2].lemma.endswith(lang.institution_heads))
         ):
-            i += k  # a place ('talks in Rome'), not the government acting
+            for j in range(i, i + k):
+                toks[j].role = "place"  # a place ('talks in Rome'), not the government acting
+            toks[i].place = e.actor
+            i += k
             continue
         found.append((i, i + k, e.actor, e.actor == ""))
         i += k
@@ -1291,6 +1299,7 @@ class _Analysis:
     quote_speaker: str | None
     terms: frozenset[str]
     has_quote: bool
+    affiliations: frozenset[str] = frozenset()
 
 
 def _quote_spans(sentence: str) -> list[tuple[int, int]]:
@@ -1394,6 +1403,16 @@ def _analyse(
                 groups[-1] = (ga, max(gb, b), members)
                 continue
         groups.append((a, b, {actor}))
+    # A group governed by a locative preposition names a place, not who acts:
+    # 'in der polnischen Hauptstadt', 'in Russland'.
+    places = {ga for ga, _, _ in groups if _after_locative(toks, ga, lang)}
+    affiliations = frozenset(
+        f"{person}={states[0]}"
+        for _, _, members in groups
+        if len(states := [m for m in members if not m.startswith("person:")]) == 1
+        for person in members
+        if person.startswith("person:")
+    )
 
     # --- cues
     hits: list[tuple[str, float, int]] = []  # (type, weight, token index)
@@ -1502,14 +1521,18 @@ def _analyse(
         if not groups or not toks:
             return set()
         clause = toks[pos].clause
-        in_clause = [g for g in groups if toks[g[0]].clause == clause and not toks[g[0]].quoted]
+        in_clause = [
+            g
+            for g in groups
+            if toks[g[0]].clause == clause and not toks[g[0]].quoted and g[0] not in places
+        ]
         before = [g for g in in_clause if g[0] < pos]
         if before:
             return set(before[0][2])
         after = [g for g in in_clause if g[0] > pos]
         if after:
             return set(after[0][2])
-        outside = [g for g in groups if not toks[g[0]].quoted]
+        outside = [g for g in groups if not toks[g[0]].quoted and g[0] not in places]
         return set(outside[0][2]) if outside else set()
 
     agents = agents_at(cue_pos)
@@ -1555,7 +1578,9 @@ def _analyse(
             continue
         if info.negation and not _in_short_quote(t, spans):
             negated = True
-        if info.terms and i not in phrase_toks and (not t.role or _bare_title(toks, i, lang)):
+        if t.role == "place" or (i and info.name_like and toks[i - 1].low in lang.locatives):
+            terms.add("^" + (t.place or info.pkey))
+        if info.terms and i not in phrase_toks and not t.role:
             if t.quoted:
                 terms.update(QUOTED + x for x in info.terms)
             else:
@@ -1579,6 +1604,7 @@ def _analyse(
         quote_speaker=speaker,
         terms=frozenset(terms),
         has_quote=has_quote,
+        affiliations=affiliations,
     )
 
 
@@ -1641,6 +1667,8 @@ def _subject_noun(toks: list[_Tok], pos: int, lang: _Lang) -> str | None:
         words = [t for t in toks[:end] if t.clause == clause and t.kind == "word"]
         head = _np_head(words, lang) if words and not words[0].quoted else None
         if head is not None and head.info is not None:
+            if head.info.name_like:
+                return "name:" + head.info.pkey  # 'Corvex said it would appeal'
             key = head.info.terms[0]
             return None if key in lang.anaphors else "noun:" + key
         # 'officials said', 'they said': the clause has its own subject; but in
@@ -1688,15 +1716,15 @@ def _np_head(words: list[_Tok], lang: _Lang) -> _Tok | None:
     return head
 
 
-def _bare_title(toks: list[_Tok], i: int, lang: _Lang) -> bool:
-    """A role noun that names nobody ('Prosecutors have opened') is a content word;
-    before a name ('Governor Sousa') it is part of the person, and an anaphoric one
-    ('die Präsidentin') points back to a person named before."""
-    t = toks[i]
-    if t.role != "title" or t.info is None or not t.info.terms or t.info.terms[0] in lang.anaphors:
+def _after_locative(toks: list[_Tok], i: int, lang: _Lang) -> bool:
+    """The mention at ``i`` follows a locative preposition (and perhaps an article)."""
+    j = i - 1
+    if j >= 0 and toks[j].low in lang.determiners:
+        j -= 1
+    if j < 0 or toks[j].low not in lang.locatives:
         return False
-    nxt = toks[i + 1].role if i + 1 < len(toks) else ""
-    return nxt not in ("person", "title", "actor")
+    # 'die Regierung in Ankara' is the state acting
+    return not (j >= 1 and toks[j - 1].lemma.endswith(lang.institution_heads))
 
 
 def _two_parties(toks: list[_Tok], clause: int) -> bool:
@@ -1941,6 +1969,7 @@ def extract_facts(
                 importance=_importance(a, index, total, unit_end),
                 agents=a.agents,
                 language=code,
+                affiliations=a.affiliations,
             )
         )
         index += 1

@@ -43,7 +43,7 @@ is how news is told, not what it tells.
 
 from __future__ import annotations
 
-from collections.abc import Sequence, Set
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -148,6 +148,7 @@ class _Profile:
     fact: Fact
     keys: dict[str, float]  # key -> weight
     keyset: frozenset[str]
+    places: frozenset[str]  # '^place' keys: where it happened
     neutral: frozenset[str]  # keys that can match in another language
     quantities: frozenset[str]
     units: dict[str, frozenset[str]]  # quantity -> the nouns it counts, where named
@@ -260,8 +261,12 @@ def _profile(f: Fact) -> _Profile:
     keys: dict[str, float] = {}
     neutral: set[str] = set()
     quoted: list[str] = []
+    places: set[str] = set()
     for term in f.terms:
         if term == NEGATION:
+            continue
+        if term[0] == "^":
+            places.add(term)
             continue
         key, weight, shared, in_quote = _term_key(term)
         if shared:
@@ -291,6 +296,7 @@ def _profile(f: Fact) -> _Profile:
         fact=f,
         keys=keys,
         keyset=frozenset(keys),
+        places=frozenset(places),
         neutral=frozenset(neutral),
         quantities=quantities,
         units={q: frozenset(u) for q, u in units.items()},
@@ -336,37 +342,78 @@ def _covered(actors: frozenset[str], by: frozenset[str]) -> bool:
     return all(a in by or any(_same_actor(a, b) for b in by) for a in actors)
 
 
-_NO_KEYS: frozenset[str] = frozenset()
+class _Story:
+    """What a story already holds: every key of its facts, and how many facts use each.
+
+    A word nearly every fact of the story shares (the company's name, the town) cannot
+    tell one fact from another, so it weighs less in coverage ('story rarity').
+
+    It also remembers whom a person represents ('der polnische Außenminister
+    Wierzbicki'), so a later 'the Polish foreign minister' or 'Poland' acting is the
+    same party as Wierzbicki acting.
+    """
+
+    __slots__ = ("affiliated", "counts", "facts", "keys")
+
+    def __init__(self, profiles: Sequence[_Profile] = ()) -> None:
+        self.keys: set[str] = set()
+        self.counts: dict[str, int] = {}
+        self.facts = 0
+        self.affiliated: dict[str, set[str]] = {}
+        for p in profiles:
+            self.add(p)
+
+    def add(self, p: _Profile) -> None:
+        self.facts += 1
+        self.keys |= p.keyset
+        counts = self.counts
+        for key in p.keyset:
+            counts[key] = counts.get(key, 0) + 1
+        for link in p.fact.affiliations:
+            person, _, state = link.partition("=")
+            self.affiliated.setdefault(person, set()).add(state)
+            self.affiliated.setdefault(state, set()).add(person)
+
+    def rarity(self, key: str) -> float:
+        if self.facts < _RARITY_MIN_FACTS or key[0] == "#":
+            return 1.0
+        return 1.0 - _RARITY_DISCOUNT * self.counts.get(key, 0) / self.facts
 
 
 def _covered_in(
-    agents: frozenset[str], k: _Profile, cross: bool, story: Set[str] = _NO_KEYS
+    agents: frozenset[str], k: _Profile, cross: bool, story: _Story | None = None
 ) -> bool:
-    """Every agent is an actor of ``k``, a name written in it, a party noun the story
-    already uses ('the union' once 'Die Gewerkschaft Verdi' was reported), or a noun
-    that cannot be compared across the two languages."""
+    """Every agent is an actor of ``k`` (or represents one, or is represented by one),
+    a name written in it, a party noun the story already uses ('the union' once
+    'Die Gewerkschaft Verdi' was reported), or a noun that cannot be compared across
+    the two languages."""
     for a in agents:
         if a.startswith(_NOUN):
             word = a[len(_NOUN) :]
             key = word if word.startswith("=") else _word_key(word)
-            if a in k.agents or key in k.keys or key in story:
+            if a in k.agents or key in k.keys or (story is not None and key in story.keys):
                 continue
             if cross and not word.startswith("="):
                 continue  # an untranslated noun says nothing in the other language
             return False
-        if not (
-            a in k.actors or _actor_key(a) in k.keys or any(_same_actor(a, b) for b in k.actors)
-        ):
-            return False
+        if a in k.actors or _actor_key(a) in k.keys or any(_same_actor(a, b) for b in k.actors):
+            continue
+        if story is not None and not story.affiliated.get(a, set()).isdisjoint(k.actors):
+            continue
+        return False
     return True
 
 
-def _same_agents(f: _Profile, k: _Profile) -> bool:
-    """The candidate's agents performed the known act (or, when the known fact names
-    no performer, are written in it)."""
+def _same_agents(f: _Profile, k: _Profile, story: _Story) -> bool:
+    """The candidate's agents performed the known act (themselves or through whom they
+    represent), or, when the known fact names no performer, are written in it."""
     if not f.agents:
         return False
-    if k.agents and _covered(f.agents, k.agents):
+    if k.agents and all(
+        _covered(frozenset({a}), k.agents)
+        or not story.affiliated.get(a, set()).isdisjoint(k.agents)
+        for a in f.agents
+    ):
         return True
     if k.agents and not all(a.startswith(_NOUN) or a.startswith("name:") for a in f.agents):
         return False
@@ -412,35 +459,6 @@ def _coverage(
     return shared / total if total > 0 else 0.0
 
 
-class _Story:
-    """What a story already holds: every key of its facts, and how many facts use each.
-
-    A word nearly every fact of the story shares (the company's name, the town) cannot
-    tell one fact from another, so it weighs less in coverage ('story rarity').
-    """
-
-    __slots__ = ("counts", "facts", "keys")
-
-    def __init__(self, profiles: Sequence[_Profile] = ()) -> None:
-        self.keys: set[str] = set()
-        self.counts: dict[str, int] = {}
-        self.facts = 0
-        for p in profiles:
-            self.add(p)
-
-    def add(self, p: _Profile) -> None:
-        self.facts += 1
-        self.keys |= p.keyset
-        counts = self.counts
-        for key in p.keyset:
-            counts[key] = counts.get(key, 0) + 1
-
-    def rarity(self, key: str) -> float:
-        if self.facts < _RARITY_MIN_FACTS or key[0] == "#":
-            return 1.0
-        return 1.0 - _RARITY_DISCOUNT * self.counts.get(key, 0) / self.facts
-
-
 @lru_cache(maxsize=1)
 def _act_words() -> dict[str, frozenset[str]]:
     """Per act type, the keys of the words and concepts that name the act in either
@@ -469,10 +487,13 @@ def _agent_vetoed(f: _Profile, k: _Profile, story: _Story | None = None) -> bool
         f.agents
         and (k.actors or k.agents)
         and f.fact.type not in _REPORTED
-        and not _covered_in(f.agents, k, _cross(f, k), story.keys if story else _NO_KEYS)
+        and not _covered_in(f.agents, k, _cross(f, k), story)
     ):
         return True
-    return bool(f.actors and k.actors and not _share_actor(f.actors, k.actors))
+    if not (f.actors and k.actors) or _share_actor(f.actors, k.actors):
+        return False
+    linked = story.affiliated if story is not None else {}
+    return all(linked.get(a, set()).isdisjoint(k.actors) for a in f.actors)
 
 
 def _compare(f: _Profile, k: _Profile, story: _Story) -> Match | None:
@@ -493,8 +514,16 @@ def _compare(f: _Profile, k: _Profile, story: _Story) -> Match | None:
     # 3. actors
     if _agent_vetoed(f, k, story):
         return None
+    # 4. a meeting elsewhere is another meeting
+    if (
+        f.act == k.act == "meeting_visit"
+        and f.places
+        and k.places
+        and f.places.isdisjoint(k.places)
+    ):
+        return None
     cross = _cross(f, k)
-    same_act = bool(f.act) and f.act == k.act and _same_agents(f, k)
+    same_act = bool(f.act) and f.act == k.act and _same_agents(f, k, story)
     drop: frozenset[str] = frozenset()
     if not _compatible(f.act, k.act):
         need, why = INCOMPATIBLE_THRESHOLD, f"despite types {f.act}/{k.act}"

@@ -270,3 +270,90 @@ def test_serialisation_round_trip() -> None:
     d = fact_to_dict(f)
     assert fact_from_dict(json.loads(json.dumps(d))) == f
     assert "x" not in d  # text equals sentence, so it is not stored twice
+
+
+# --- typing rules ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("want", "language", "sentence"),
+    [
+        # a casualty count is the news, whatever verb carries it
+        ("number_estimate", "de", "Bei dem Unfall wurden vier Arbeiter getötet und neun verletzt."),
+        ("number_estimate", "en", "Two passengers were killed and eleven injured in the crash."),
+        # ... but a speech act on it stays the speech act
+        ("confirmation", "de", "Die Polizei bestätigte, dass zwölf Menschen ums Leben kamen."),
+        # reported speech takes the type of what is reported
+        ("military_action", "en", "The army said its jets had shot down 14 of the drones."),
+        ("number_estimate", "en", "The firm said the new model is 8% lighter than the old one."),
+        # a natural hazard 'strikes' without an army
+        ("other", "en", "The storm struck the coast shortly before midnight."),
+        # 'treffen' with a thing is a hit, not a meeting
+        ("military_action", "de", "Eine Rakete hat am Morgen ein Umspannwerk in Lwiw getroffen."),
+        ("meeting_visit", "de", "Die Außenminister beider Länder trafen sich am Montag in Riga."),
+        # a participle before a noun is an adjective, not the act
+        ("denial", "de", "Die Firma wies die Berichte zurück: Es gebe keine bestätigten Fälle."),
+        # a speech verb alone still types a statement
+        ("statement", "de", "Der Sprecher sagte, man prüfe derzeit alle Möglichkeiten."),
+    ],
+)
+def test_typing_rules(want: str, language: str, sentence: str) -> None:
+    assert one(sentence, language).type == want
+
+
+@pytest.mark.parametrize(
+    ("sentence", "language", "numbers"),
+    [
+        ("Drei Menschen wurden getötet und sechs verletzt.", "de", ("3 people", "6")),
+        ("Twenty-five people were injured in the blast.", "en", ("25 people",)),
+        ("Die Brücke brach gegen 5.50 Uhr ein, als zwei Autos darauf fuhren.", "de", ("2 auto",)),
+        ("The quake struck at 3:17 a.m. and killed four people.", "en", ("4 people",)),
+        ("The company unveiled the Vela Fold 3, its lightest phone yet.", "en", ()),
+        ("Die Brücke war vor zwei Jahren geprüft worden, teilte das Amt mit.", "de", ()),
+        ("Police detained the two protesters on Monday evening.", "en", ()),
+        ("It was the fourth attack on the dam this year.", "en", ("4 =attack",)),
+        ("The rebels fired four cruise missiles at the port.", "en", ("4 missiles",)),
+        (
+            "Vorgesehen sind zwei Dutzend Messstationen entlang des Flusses.",
+            "de",
+            ("24 messstation",),
+        ),
+    ],
+)
+def test_figures(sentence: str, language: str, numbers: tuple[str, ...]) -> None:
+    assert one(sentence, language).numbers == numbers
+
+
+def test_subject_nouns_and_names_act_when_no_actor_does() -> None:
+    assert one("Exporters criticised the central bank's decision.", "en").agents == {
+        "noun:exporter"
+    }
+    assert one("Corvex said it would appeal the ruling.", "en").agents == {"name:corvex"}
+    # an anaphoric subject points back to a party named before: no new agent
+    assert one("The company said it would appeal the ruling.", "en").agents == frozenset()
+
+
+def test_places_are_not_agents_and_are_kept() -> None:
+    f = one("Die Minister unterzeichneten das Abkommen in der polnischen Hauptstadt.", "de")
+    assert f.agents == frozenset()
+    g = one("Die Ministerin ist am Montag zu Gesprächen nach Warschau gereist.", "de")
+    assert "^PL" in g.terms
+
+
+def test_a_title_group_links_a_person_to_a_state() -> None:
+    f = one("Der polnische Außenminister Tomasz Wierzbicki forderte ein Ende der Kontrollen.", "de")
+    assert f.affiliations == {"person:viersbiki=PL"}
+    assert fact_from_dict(json.loads(json.dumps(fact_to_dict(f)))) == f
+
+
+def test_words_carry_language_neutral_keys() -> None:
+    de = one("Bei dem Brand in einer Lagerhalle starben zwei Arbeiter.", "de")
+    en = one("Two workers died in a warehouse fire.", "en")
+    shared = {"=fire", "=warehouse", "=dead", "~dead"}
+    assert shared <= de.terms and shared <= en.terms
+    assert de.numbers == en.numbers == ("2 =worker",)
+
+
+def test_quoted_words_are_marked() -> None:
+    f = one('The minister called the plan "a dangerous gamble" on Monday.', "en")
+    assert '"gamble' in f.terms and "gamble" not in f.terms

@@ -156,6 +156,64 @@ def test_match_is_a_value() -> None:
     assert m.known is f and m.score > 0.9
 
 
+def test_figures_restated_from_several_facts_are_known() -> None:
+    known = _facts(
+        "A gas explosion destroyed a block of flats in Tarvik, killing two people and "
+        "injuring 14. Later the fire service said the death toll had risen to five.",
+        "en",
+    )
+    again = _facts("Fünf Menschen starben bei der Explosion in Tarvik, 14 wurden verletzt.")
+    assert is_known(again[0], known)
+    more = _facts("Sechs Menschen starben bei der Explosion in Tarvik, 14 wurden verletzt.")
+    assert not is_known(more[0], known)  # a changed toll stays news
+
+
+def test_equal_values_of_different_things_are_not_one_figure() -> None:
+    known = _facts("A third patient has died of the infection, the hospital said.", "en")
+    repair = _facts("Die Sanierung der Klinik wird nach Angaben des Betreibers drei Monate dauern.")
+    assert not is_known(repair[0], known)
+
+
+def test_a_new_party_reacting_is_news_even_without_an_actor_id() -> None:
+    known = _facts("The city council approved a ban on cars in the old town.", "en")
+    shops = _facts("Shopkeepers criticised the ban on cars in the old town.", "en")
+    assert not is_known(shops[0], known)
+
+
+def test_a_meeting_elsewhere_is_another_meeting() -> None:
+    known = _facts("Die Außenminister Estlands und Lettlands trafen sich am Montag in Riga.")
+    other = _facts("Die Außenminister Estlands und Lettlands trafen sich erneut in Tallinn.")
+    same = _facts("Die Außenminister Estlands und Lettlands kamen in Riga zusammen.")
+    assert not is_known(other[0], known)
+    assert is_known(same[0], known)
+
+
+def test_a_title_stands_for_the_person_it_introduced() -> None:
+    known = _facts(
+        "Der polnische Außenminister Tomasz Wierzbicki traf seine Amtskollegin in Berlin. "
+        "Wierzbicki forderte ein Ende der Zurückweisungen an der Grenze."
+    )
+    title = _facts("Der polnische Außenminister verlangte erneut ein Ende der Zurückweisungen.")
+    assert is_known(title[0], known)
+
+
+def test_same_agent_repeating_an_act_in_other_words_is_known() -> None:
+    known = _facts("The ferry operator Nordlys denied that the ship had been overloaded.", "en")
+    again = _facts("Nordlys again rejected claims that the ship was overloaded.", "en")
+    assert is_known(again[0], known)
+
+
+def test_words_every_fact_of_a_story_shares_tell_little() -> None:
+    known = _facts(
+        "Ein Brand hat das Klinikum Wendelstein in der Nacht schwer beschädigt. "
+        "Die Notaufnahme des Klinikums ist seither geschlossen. "
+        "Patienten des Klinikums wurden in Nachbarorte verlegt. "
+        "Das Klinikum rechnet mit Schäden in Millionenhöhe."
+    )
+    reopened = _facts("Die Notaufnahme des Klinikums ist seit Sonntag wieder in Betrieb.")
+    assert not is_known(reopened[0], known)
+
+
 # --- held-out pairs -------------------------------------------------------------------------
 # tests/fixtures/novelty_pairs.jsonl: invented events written for this test and never used to
 # tune rules, so the accuracy measures how well the rules generalise.

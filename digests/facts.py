@@ -1368,7 +1368,7 @@ def _analyse(
             first_word_seen = True
             subs = lang.subordinators if clause else lang.clause0_subordinators
             subordinate[clause] = t.low in subs
-            if clause and t.low in lang.relatives:
+            if clause and t.low in lang.relatives and not _article_use(toks, idx, lang):
                 relative.add(clause)
         if t.role:
             continue
@@ -1714,6 +1714,15 @@ def _np_head(words: list[_Tok], lang: _Lang) -> _Tok | None:
         if info.terms:
             head = t
     return head
+
+
+def _article_use(toks: list[_Tok], idx: int, lang: _Lang) -> bool:
+    """German 'die' after a comma before a noun is an article ('…, die Menschen frieren zu
+    lassen'), not a relative pronoun ('…, die nahe der Grenze liegt')."""
+    if lang.code != "de" or idx + 1 >= len(toks):
+        return False
+    nxt = toks[idx + 1]
+    return nxt.kind == "word" and nxt.cap and nxt.role == ""
 
 
 def _after_locative(toks: list[_Tok], i: int, lang: _Lang) -> bool:

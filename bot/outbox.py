@@ -353,8 +353,14 @@ class Outbox:
                 self.keys.outbox_stream(),
                 self.keys.outbox_last_sent(),
             ],
-            args=[target, sub.max_stories, _ms(now), _text(raw) if raw else "", self.stream_maxlen,
-                  "0"],
+            args=[
+                target,
+                sub.max_stories,
+                _ms(now),
+                _text(raw) if raw else "",
+                self.stream_maxlen,
+                "0",
+            ],
         )
         return min(waiting, sub.max_stories) if moved > 0 else 0
 

@@ -257,7 +257,9 @@ class TelegramSender:
         self.stream = keys.outbox_stream()
         self._release = client.register_script(_RELEASE)
         self._claim_script = client.register_script(_CLAIM)
-        self._timeout = self.settings.inflight_lease_ms / 5000.0
+        # Four timeouts (pool, connect, write, read) of a fifth each: a request ends before
+        # its part's lease does, and before the limiter stops counting it as in flight.
+        self._timeout = min(self.settings.inflight_lease_ms, self.limiter.limits.flight_ms) / 5000
         self._queues: dict[str, deque[tuple[str, dict[str, str]]]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._local: set[str] = set()

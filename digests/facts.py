@@ -96,6 +96,7 @@ _SHORT_LINE = 160
 NEGATION = "~not"  # term marking a negated statement
 QUOTED = '"'  # prefix of a term that occurs only inside a quotation
 _MIN_CUE_WEIGHT = 1.5  # a lone noun in a subordinate clause does not type a sentence
+_NOUN_MAIN_BONUS = 0.5
 _SPEECH_WEIGHT = 1.5  # a speech verb types a sentence only when nothing more specific is said
 _CASUALTY = frozenset({"~dead", "~injured", "~missing"})
 _SHORT_QUOTE = 40  # characters: a quoted label rather than a quoted sentence
@@ -256,7 +257,8 @@ def _word_info(text: str, code: str) -> _Info:
         lemma = _lemma(text, code)
     cap = text[0].isupper()
     stop = low in lang.stopwords or lemma in lang.stopwords
-    cues = lang.cues.get(lemma)
+    # the word form first: 'according' is attribution, its lemma 'accord' an agreement
+    cues = lang.cues.get(low) if low != lemma and low in lang.cues else lang.cues.get(lemma)
     if cues is None and code == "en":
         for cand in (low, low[:-2] if low.endswith("ed") else "", low.rstrip("s")):
             if cand and cand in lang.cues:
@@ -458,6 +460,8 @@ class _Lang:
     word_numbers: dict[str, tuple[int, bool]]  # every number word form -> (value, ordinal)
     clock_words: frozenset[str]
     time_units: frozenset[str]
+    measure_words: frozenset[str]  # 'magnitude', 'Tiefe': the figure after measures a thing
+    dimension_words: frozenset[str]  # 'lang', 'south': the figure before measures a thing
     time_before: frozenset[str]  # 'vor (zwei Jahren)': a span back from now, i.e. a date
     time_after: frozenset[str]  # '(two years) ago'
     multipliers: dict[str, int]
@@ -593,6 +597,8 @@ def _lang(code: str) -> _Lang:
         word_numbers=(word_numbers := _word_numbers(d)),
         clock_words=frozenset(d["clock_words"]),
         time_units=frozenset(d["time_units"]),
+        measure_words=frozenset(d["measure_words"]),
+        dimension_words=frozenset(d["dimension_words"]),
         time_before=frozenset(d["relative_time"]["before"]),
         time_after=frozenset(d["relative_time"]["after"]),
         multipliers=dict(d["multipliers"]),
@@ -960,7 +966,7 @@ def _unit_after(toks: list[_Tok], j: int, lang: _Lang) -> tuple[str, int]:
                 else:
                     # the head is the last noun of the run: 'four cruise missiles'
                     k = j
-                    while k + 1 < n and _noun_continues(toks[k + 1]):
+                    while k + 1 < n and _noun_continues(toks[k + 1], lang):
                         k += 1
                     return _unit_class(toks[k].lemma, lang, toks[k].low), k
             elif not t.cap:
@@ -970,13 +976,22 @@ def _unit_after(toks: list[_Tok], j: int, lang: _Lang) -> tuple[str, int]:
     return "", -1
 
 
+def _measurement(toks: list[_Tok], i: int, at_unit: int, lang: _Lang) -> bool:
+    """A figure that measures a thing (its magnitude, length, depth, distance) describes
+    it; it is not a reported count."""
+    if any(t.low in lang.measure_words for t in toks[max(0, i - 3) : i]):
+        return True
+    after = toks[at_unit + 1].low if 0 <= at_unit < len(toks) - 1 else ""
+    return after in lang.dimension_words
+
+
 def _relative_time(toks: list[_Tok], i: int, at_unit: int, lang: _Lang) -> bool:
     before = toks[i - 1].low if i > 0 else ""
     after = toks[at_unit + 1].low if at_unit + 1 < len(toks) else ""
     return before in lang.time_before or after in lang.time_after
 
 
-def _noun_continues(t: _Tok) -> bool:
+def _noun_continues(t: _Tok, lang: _Lang) -> bool:
     """An English lower-case content word that may extend a noun run ('cruise missiles')."""
     info = t.info
     return (
@@ -984,6 +999,7 @@ def _noun_continues(t: _Tok) -> bool:
         and t.kind == "word"
         and not t.cap
         and not info.stop
+        and t.low not in lang.dimension_words
         and not info.verbish
         and not t.low.endswith(("ed", "ing", "ly"))
     )
@@ -1191,6 +1207,8 @@ def _extract_numbers(toks: list[_Tok], lang: _Lang) -> list[tuple[str, bool]]:
             continue
         if ordinal and unit in lang.time_units:
             salient = False  # '88th minute', '14th century' place a moment, they count nothing
+        if salient and _measurement(toks, i, at_unit, lang):
+            salient = False  # 'magnitude 5.4', '40 Meter lange', '30 km south': a description
         out.append((f"{_fmt(value)} {unit}" if unit else _fmt(value), salient))
         i = j
     return out
@@ -1422,9 +1440,12 @@ def _analyse(
 
     def add_cue(cue: _Cue, pos: int, verb: bool | None = None) -> None:
         t = toks[pos]
-        w = 2.0 if (cue.verb if verb is None else verb) else 1.0
-        if not subordinate.get(t.clause, False) and not t.quoted:
-            w += 1.0
+        as_verb = cue.verb if verb is None else verb
+        w = 2.0 if as_verb else 1.0
+        if not subordinate.get(t.clause, False) and not t.quoted and not _infinitive(toks, pos):
+            # a main-clause verb asserts the act; a noun only names one ('31 votes'),
+            # so a reported figure outweighs it
+            w += 1.0 if as_verb else _NOUN_MAIN_BONUS
         if t.quoted:
             w = min(w * 0.5, 1.0)  # what a quotation says is the speaker's, not the event
         if cue.type == "statement":
@@ -1470,7 +1491,10 @@ def _analyse(
                 toks[idx + j].lemma == parts[j] or toks[idx + j].low == parts[j]
                 for j in range(1, k)
             ):
-                add_cue(cue, idx)
+                if cue.verb:
+                    add_cue(cue, idx)
+                else:
+                    noun_hits.append((cue, idx))  # 'state of emergency' can be declared
                 phrase_toks.update(range(idx, idx + k))
     # A light verb takes the type of its object noun: 'äußerten Bedenken',
     # 'voiced concern' are criticism, not a plain statement.
@@ -1578,7 +1602,12 @@ def _analyse(
             continue
         if info.negation and not _in_short_quote(t, spans):
             negated = True
-        if t.role == "place" or (i and info.name_like and toks[i - 1].low in lang.locatives):
+        if t.role == "place" or (
+            i
+            and info.name_like
+            and toks[i - 1].low in lang.locatives
+            and not (i > 1 and toks[i - 2].low == "according")  # 'according to INGV'
+        ):
             terms.add("^" + (t.place or info.pkey))
         if info.terms and i not in phrase_toks and not t.role:
             if t.quoted:
@@ -1627,6 +1656,11 @@ def _english_verb_use(toks: list[_Tok], idx: int, lang: _Lang) -> bool:
     if t.low in (t.lemma + "s", t.lemma + "es"):
         return prev.kind != "num" and not (prev.info is not None and prev.info.num)
     return True  # past, participle, gerund
+
+
+def _infinitive(toks: list[_Tok], pos: int) -> bool:
+    """'(den Standort) zu schließen', 'plans to close': an intended act, not a done one."""
+    return pos > 0 and toks[pos - 1].low in ("zu", "to") and not toks[pos].cap
 
 
 def _in_short_quote(t: _Tok, spans: list[tuple[int, int]]) -> bool:

@@ -295,6 +295,16 @@ def test_serialisation_round_trip() -> None:
         ("denial", "de", "Die Firma wies die Berichte zurück: Es gebe keine bestätigten Fälle."),
         # a speech verb alone still types a statement
         ("statement", "de", "Der Sprecher sagte, man prüfe derzeit alle Möglichkeiten."),
+        # a noun names an act, a reported figure outweighs it
+        ("number_estimate", "en", "The council backed the plan by 42 votes to 9 on Monday."),
+        ("number_estimate", "de", "Von der Schließung wären rund 300 Arbeitsplätze betroffen."),
+        # ... unless a light verb makes the noun the act
+        ("decision_policy", "en", "The governor declared a state of emergency on Friday."),
+        # measurements describe, they do not count
+        ("other", "en", "A magnitude 4.1 tremor shook the valley, 20 km north of the town."),
+        ("other", "de", "Das 60 Meter lange Dach des Stadions stürzte am Abend ein."),
+        # attribution is not an agreement
+        ("other", "en", "The ferry ran aground near the harbour, according to the coastguard."),
     ],
 )
 def test_typing_rules(want: str, language: str, sentence: str) -> None:

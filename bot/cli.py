@@ -30,6 +30,7 @@ from bot.ratelimit import Limits
 from bot.redis_conn import open_redis
 from bot.runner import Runner
 from bot.sinks import ConsoleSink, Sink
+from bot.source_lines import SourceLines
 from bot.sources import load_path
 from bot.story_store import StoryStore
 from bot.subscription_store import SubscriptionStore
@@ -79,7 +80,11 @@ def _pipeline(cfg: Config, client: aioredis.Redis, keys: Keys) -> Pipeline:
         client, keys, window_hours=cfg.stories.window_hours, ttl_days=cfg.stories.inactivity_days
     )
     return Pipeline(
-        DedupStore(client, keys, _dedup_settings(cfg)), stories, cfg.digest, cfg.stories
+        DedupStore(client, keys, _dedup_settings(cfg)),
+        stories,
+        cfg.digest,
+        cfg.stories,
+        SourceLines(client, keys),
     )
 
 

@@ -24,6 +24,8 @@ Stories and facts (hash tag per story ``{P:s:<id>}``):
 
 ``P:{P:s:<id>}:meta`` hash (profile JSON, pending "also reported by" notes),
 ``P:{P:s:<id>}:facts`` list of fact JSON (the story's fact memory),
+``P:srclines:<source digest>:<week>`` hash (line digest → articles of that source that had
+the line; learned per-source boilerplate, expires after three weeks),
 ``P:a2s:<article digest>`` string (the story an article joined).
 Story assignment (hash tag ``{P:st}``, so that one script reads or writes all of an
 article's index keys and counts in one call): ``P:{P:st}:seq`` counter (story numbers),
@@ -130,6 +132,11 @@ class Keys:
     def article_story(self, article_id: str) -> str:
         digest = hashlib.blake2b(article_id.encode(), digest_size=8).hexdigest()
         return f"{self.prefix}:a2s:{digest}"
+
+    def source_lines(self, source: str, week: int) -> str:
+        """Hash: line digest → number of the source's articles that had it (per week)."""
+        digest = hashlib.blake2b(source.encode(), digest_size=8).hexdigest()
+        return f"{self.prefix}:srclines:{digest}:{week}"
 
     def story_seq(self) -> str:
         return f"{self.prefix}:{{{self.prefix}:st}}:seq"

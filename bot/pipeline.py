@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.config import DigestConfig, StoryConfig
 from bot.dedup_store import DedupStore
+from bot.source_lines import SourceLines
 from bot.story_store import StoryStore
 from digests.digest import Outcome, make_entry, source_of
 from digests.facts import Fact, extract_facts
@@ -39,8 +40,14 @@ class Pipeline:
     """Turns accepted articles into digest entries; suppressed ones into notes."""
 
     def __init__(
-        self, dedup: DedupStore, stories: StoryStore, digest: DigestConfig, story: StoryConfig
+        self,
+        dedup: DedupStore,
+        stories: StoryStore,
+        digest: DigestConfig,
+        story: StoryConfig,
+        source_lines: SourceLines | None = None,
     ) -> None:
+        self.source_lines = source_lines
         self.dedup = dedup
         self.stories = stories
         self.digest = digest
@@ -69,6 +76,8 @@ class Pipeline:
         if decision.kind != "new":
             return await self._duplicate(article, outcome)
 
+        if self.source_lines is not None:
+            article = await self.source_lines.clean(article, now)
         facts, rejected = extract_facts(article.text, article.language, title=article.title)
         profile = article_profile(article, facts)
         found = await self.stories.candidates(profile, article.published)

@@ -158,7 +158,7 @@ class DeliveryStats:
 
 
 @dataclass(slots=True)
-class _Part:
+class Part:
     html: str
     stories: tuple[str, ...]  # stories that start in this message (for the message map)
     update_story: str = ""  # reply/edit: the story whose earlier message this one updates
@@ -204,7 +204,7 @@ def default_consumer() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
-def plan_parts(sub: Subscription, entries: Sequence[DigestEntry]) -> list[_Part]:
+def plan_parts(sub: Subscription, entries: Sequence[DigestEntry]) -> list[Part]:
     """The messages of one digest, deterministic so a retry numbers parts the same way.
 
     ``new``: the entries packed into as few messages as fit. ``reply``/``edit``:
@@ -217,14 +217,14 @@ def plan_parts(sub: Subscription, entries: Sequence[DigestEntry]) -> list[_Part]
             needle = f"</b> {escape(entry.title)}"
             index = next((i for i, h in enumerate(htmls) if needle in h), 0)
             starts.setdefault(index, []).append(entry.story_id)
-        return [_Part(h, tuple(starts.get(i, ()))) for i, h in enumerate(htmls)]
-    parts: list[_Part] = []
+        return [Part(h, tuple(starts.get(i, ()))) for i, h in enumerate(htmls)]
+    parts: list[Part] = []
     for entry in entries:
         for i, html in enumerate(render_messages([entry], "telegram", sub.language)):
             if i == 0:
-                parts.append(_Part(html, (entry.story_id,), update_story=entry.story_id))
+                parts.append(Part(html, (entry.story_id,), update_story=entry.story_id))
             else:
-                parts.append(_Part(html, ()))
+                parts.append(Part(html, ()))
     return parts
 
 
@@ -540,7 +540,7 @@ class TelegramSender:
         return int(data["id"]), data.get("html", "")
 
     async def _deliver_part(
-        self, dest: _Destination, digest: str, index: int, part: _Part, created: float
+        self, dest: _Destination, digest: str, index: int, part: Part, created: float
     ) -> None:
         marker = self.keys.part_marker(digest, index)
         mine = f"inflight:{self.owner}"
@@ -643,7 +643,7 @@ class TelegramSender:
         marker: str,
         message_id: int,
         html: str,
-        part: _Part,
+        part: Part,
         *,
         edited: bool,
     ) -> None:

@@ -159,6 +159,8 @@ class DeliveryStats:
 
 @dataclass(slots=True)
 class Part:
+    """One Telegram message of a digest, as :func:`plan_parts` numbers them."""
+
     html: str
     stories: tuple[str, ...]  # stories that start in this message (for the message map)
     update_story: str = ""  # reply/edit: the story whose earlier message this one updates

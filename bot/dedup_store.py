@@ -43,6 +43,12 @@ local bands = {}
 for i = 1, nb do bands[i] = ARGV[11 + nx + i] end
 local extra = 12 + nx + nb
 
+-- Only epochs that hold anything are probed: most of the time that is one or two.
+local live = {}
+for j = 0, nep - 1 do
+  if redis.call('EXISTS', base .. ':e:' .. (cur - j)) == 1 then live[#live + 1] = cur - j end
+end
+
 local function shard(d)
   return (string.byte(d, 1) * 256 + string.byte(d, 2)) % shards
 end
@@ -50,13 +56,21 @@ local function key(kind, epoch, d)
   return base .. ':' .. kind .. ':' .. epoch .. ':' .. shard(d)
 end
 local function find_record(k)
-  for j = 0, nep - 1 do
-    local r = redis.call('HGET', key('r', cur - j, k), k)
+  for _, e in ipairs(live) do
+    local r = redis.call('HGET', key('r', e, k), k)
     if r then return r end
   end
   return false
 end
+local marked = false
+local function mark()
+  if not marked then
+    redis.call('SET', base .. ':e:' .. cur, '1', 'EXAT', expire_at)
+    marked = true
+  end
+end
 local function put(kind, d, v, nx_only)
+  mark()
   local k = key(kind, cur, d)
   if nx_only then redis.call('HSETNX', k, d, v) else redis.call('HSET', k, d, v) end
   redis.call('EXPIREAT', k, expire_at)
@@ -68,8 +82,8 @@ end
 
 -- exact signals, across all live epochs
 for i = 1, nx do
-  for j = 0, nep - 1 do
-    local v = redis.call('HGET', key('x', cur - j, exact[i]), exact[i])
+  for _, e in ipairs(live) do
+    local v = redis.call('HGET', key('x', e, exact[i]), exact[i])
     if v then
       local orig_rec = find_record(v)
       if v ~= akey then note_duplicate(v, string.char(i), string.rep('\0', 4)) end
@@ -87,8 +101,8 @@ end
 local counts = {}
 local order = {}
 for i = 1, nb do
-  for j = 0, nep - 1 do
-    local v = redis.call('HGET', key('b', cur - j, bands[i]), bands[i])
+  for _, e in ipairs(live) do
+    local v = redis.call('HGET', key('b', e, bands[i]), bands[i])
     if v then
       for p = 1, #v, 8 do
         local c = string.sub(v, p, p + 7)
@@ -125,6 +139,7 @@ if #fresh > 0 then
 end
 
 -- nobody has it: claim it
+mark()
 for i = 1, nx do put('x', exact[i], akey, true) end
 for i = 1, nb do
   local k = key('b', cur, bands[i])

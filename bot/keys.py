@@ -9,6 +9,7 @@ Dedup core (hash tag ``{P:dd}``; E = epoch number, S = shard number):
 - ``P:{P:dd}:x:E:S`` hash: exact digest (8 B: guid/url/content) → article key (8 B)
 - ``P:{P:dd}:b:E:S`` hash: LSH band value (8 B) → article keys (8 B each, ≤ 4)
 - ``P:{P:dd}:r:E:S`` hash: article key → record (signature, id, lead) or duplicate note
+- ``P:{P:dd}:e:E`` string: marks epoch E as holding data, so probes skip empty epochs
 
 Dedup keys are grouped by epoch (a third of the TTL) and expire together at
 the end of their epoch plus the TTL, so memory stays bounded without a TTL per

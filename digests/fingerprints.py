@@ -26,13 +26,18 @@ SHINGLE = 3
 # Under this many words a text is too short for shingles to mean much; the title joins in.
 SHORT_TEXT_WORDS = 25
 LEAD_CHARS = 200
-_PRIME = (1 << 31) - 1
-_EMPTY = np.uint64(_PRIME)
+_MASK32 = np.uint64(0xFFFFFFFF)
+_EMPTY = np.uint64(0xFFFFFFFF)
+# Multipliers that spread three consecutive word hashes over one 32-bit shingle hash.
+_M1 = np.uint64(0x9E3779B1)
+_M2 = np.uint64(0x85EBCA77)
 
 # Fixed seed: signatures are stored in Redis and must match across processes and releases.
 _rng = np.random.default_rng(0x5EED_D16E)
-_A = _rng.integers(1, _PRIME, size=NUM_PERM, dtype=np.uint64)
-_B = _rng.integers(0, _PRIME, size=NUM_PERM, dtype=np.uint64)
+# Multiply-shift hashing: odd 64-bit multipliers, the high 32 bits of a*x + b are a
+# universal hash of x; no modulo, which numpy does slowly on uint64.
+_A = _rng.integers(1, 2**63, size=NUM_PERM, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+_B = _rng.integers(0, 2**63, size=NUM_PERM, dtype=np.uint64)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -57,23 +62,25 @@ def normalise_words(text: str) -> list[str]:
 
 
 def shingle_hashes(words: list[str]) -> np.ndarray:
-    if len(words) < SHINGLE:
-        grams = [" ".join(words)] if words else []
-    else:
-        grams = [" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)]
-    return np.fromiter(
-        (zlib.crc32(g.encode("utf-8", "surrogatepass")) for g in set(grams)),
-        dtype=np.uint64,
-        count=len(set(grams)),
-    )
+    """Distinct 32-bit hashes of the word 3-shingles (a single hash for shorter texts)."""
+    if not words:
+        return np.zeros(0, dtype=np.uint64)
+    # map() over a C function keeps the per-word cost out of the interpreter loop.
+    encoded = " ".join(words).encode("utf-8", "surrogatepass").split(b" ")
+    ids = np.fromiter(map(zlib.crc32, encoded), dtype=np.uint64, count=len(encoded))
+    if len(ids) < SHINGLE:
+        ids = np.concatenate([ids, np.zeros(SHINGLE - len(ids), dtype=np.uint64)])
+    mixed = (ids[:-2] * _M1 + ids[1:-1] * _M2 + ids[2:]) & _MASK32
+    result: np.ndarray = np.unique(mixed)
+    return result
 
 
 def minhash(hashes: np.ndarray) -> np.ndarray:
     """The NUM_PERM-value MinHash signature of a set of 32-bit shingle hashes."""
     if hashes.size == 0:
         return np.full(NUM_PERM, _EMPTY, dtype=np.uint64)
-    # (a*x + b) mod p with x < 2^32 and a < 2^31 stays below 2^64: no overflow.
-    values = (np.outer(hashes, _A) + _B) % np.uint64(_PRIME)
+    # uint64 arithmetic wraps modulo 2^64, which multiply-shift hashing expects.
+    values = (np.outer(hashes, _A) + _B) >> np.uint64(32)
     result: np.ndarray = values.min(axis=0)
     return result
 

@@ -506,7 +506,11 @@ class Meter:
 
 def key_breakdown(server: Server, keys: Keys, articles: int) -> dict[str, Any]:
     """MEMORY USAGE, encodings and entry counts of the dedup hashes, per kind."""
-    found: list[bytes] = list(server.client.scan_iter(match=keys.dedup_pattern(), count=1000))
+    found: list[bytes] = [
+        k
+        for k in server.client.scan_iter(match=keys.dedup_pattern(), count=1000)
+        if b":e:" not in k  # epoch markers are strings, one per epoch
+    ]
     pipe = server.client.pipeline(transaction=False)
     for key in found:
         pipe.memory_usage(key, samples=0)

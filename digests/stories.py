@@ -95,7 +95,9 @@ RARE_RATE = 0.005
 # are ranked by the prior alone (its counts arrive in the same round trip), the story's by
 # counted rarity, so the two rankings may differ at the margin.
 QUERY_EXTRA = 4
-# Figures whose document frequency is counted and looked up, most specific first.
+# Figures whose document frequency is counted and looked up, most specific first: a dozen
+# covers the figures a report is about; results tables and statistics would add dozens
+# more that only fill the counts.
 DF_NUMBERS = 12
 
 ARTICLE_TERMS = 80

@@ -58,7 +58,10 @@ def digest8(text: str) -> bytes:
 
 def normalise_words(text: str) -> list[str]:
     """Lower-case word tokens, compatibility-normalised, punctuation dropped."""
-    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    # Most feed text is already normalised; the check is far cheaper than the rewrite.
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return _WORD.findall(text.casefold())
 
 
 def shingle_hashes(words: list[str]) -> np.ndarray:

@@ -47,7 +47,7 @@ import tracemalloc
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -540,9 +540,16 @@ def key_breakdown(server: Server, keys: Keys, articles: int) -> dict[str, Any]:
 
 
 async def claim_many(
-    store: DedupStore, articles: Sequence[Article], now: datetime, concurrency: int
+    store: DedupStore, articles: Sequence[Article], now: datetime, concurrency: int,
+    epochs: int = 1,
 ) -> tuple[list[Decision], list[float]]:
-    """Claims in order; with ``concurrency`` > 1, that many claims are in flight at once."""
+    """Claims in order; with ``concurrency`` > 1, that many claims are in flight at once.
+
+    ``epochs`` > 1 claims article i at ``now`` minus ``i % epochs`` dedup epochs, so the
+    store looks like one that has run for a whole TTL (every live epoch holds data).
+    """
+    step = timedelta(seconds=store.settings.epoch_seconds)
+    stamps = [now - (i % max(1, epochs)) * step for i in range(len(articles))]
     decisions: list[Decision] = [("", None)] * len(articles)
     latencies = [0.0] * len(articles)
     work = iter(enumerate(articles))
@@ -550,7 +557,7 @@ async def claim_many(
     async def worker() -> None:
         for i, article in work:  # one shared iterator: each article is claimed once
             t = time.perf_counter()
-            decision = await store.claim(article, now)
+            decision = await store.claim(article, stamps[i])
             latencies[i] = time.perf_counter() - t
             decisions[i] = (decision.kind, decision.duplicate_of)
 
@@ -561,7 +568,7 @@ async def claim_many(
 async def _ours_async(
     server: Server, prefix: str, stored: Sequence[Article],
     query_sets: Sequence[tuple[str, int, Sequence[Query]]], now: datetime,
-    insert_concurrency: int, breakdown: bool,
+    insert_concurrency: int, breakdown: bool, epochs: int,
 ) -> Run:
     client = aioredis.Redis.from_url(server.url)
     await client.ping()
@@ -571,7 +578,7 @@ async def _ours_async(
     try:
         before = server.used_memory()
         meter = Meter(server)
-        decisions, latencies = await claim_many(store, stored, now, insert_concurrency)
+        decisions, latencies = await claim_many(store, stored, now, insert_concurrency, epochs)
         phases["insert"] = meter.phase(
             "insert", insert_concurrency, decisions, latencies, None, store.round_trips
         )
@@ -596,13 +603,13 @@ async def _ours_async(
 def run_ours(
     server: Server, stored: Sequence[Article],
     query_sets: Sequence[tuple[str, int, Sequence[Query]]], now: datetime, tag: str,
-    insert_concurrency: int, breakdown: bool,
+    insert_concurrency: int, breakdown: bool, epochs: int = 1,
 ) -> Run:
     prefix = f"bench{tag}"
     server.reset([f"{prefix}:*"])
     try:
         return asyncio.run(_ours_async(server, prefix, stored, query_sets, now,
-                                       insert_concurrency, breakdown))
+                                       insert_concurrency, breakdown, epochs))
     finally:
         server.reset([f"{prefix}:*"])
 
@@ -856,7 +863,8 @@ def intro(meta: dict[str, Any]) -> list[str]:
         "it never waits (robust to a busy machine; Redis then needs 'srv µs' on its core).",
         f"ours: DedupSettings() (shards {meta['ours_settings']['shards']}, "
         f"{meta['ours_settings']['ttl_days']} d TTL), MinHash {NUM_PERM} perms, LSH "
-        f"{BANDS}x{ROWS}, inserts claimed {meta['insert_concurrency']} in flight. datasketch: "
+        f"{BANDS}x{ROWS}, inserts claimed {meta['insert_concurrency']} in flight, stored "
+        f"articles spread over {meta.get('epochs', 1)} dedup epoch(s). datasketch: "
         f"MinHashLSH(threshold={NEAR_JACCARD}, num_perm={NUM_PERM}) -> "
         f"{meta['datasketch_bands']} bands x {meta['datasketch_rows']} rows, "
         f"{meta['datasketch_config']}, shared MinHash permutations.",
@@ -1000,6 +1008,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16,
                         help="claims in flight for the x16 pass and the inserts")
     parser.add_argument("--redis-url", default=None, help="external server (default: embedded)")
+    parser.add_argument("--epochs", type=int, default=1,
+                        help="spread ours' stored articles over this many live dedup epochs "
+                        "(4 = a store that has run for a whole TTL; default 1: all fresh)")
     parser.add_argument("--cpu", type=int, default=None, help="CPU to pin the client to")
     parser.add_argument("--share-cpu", action="store_true",
                         help="leave the embedded server's CPUs alone (default: off the client's)")
@@ -1059,7 +1070,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ours_runs: list[Run] = []
             for r in range(args.runs):
                 run = run_ours(server, stored, query_sets, now, f"{size}r{r}",
-                               args.concurrency, breakdown=r == 0)
+                               args.concurrency, breakdown=r == 0, epochs=args.epochs)
                 ours_runs.append(run)
                 ph = run.phases
                 print(f"  ours N={size:,} run {r + 1}: insert {ph['insert'].rate:,.0f}/s, "
@@ -1104,6 +1115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "queries_per_set": args.queries,
                 "runs": args.runs,
                 "insert_concurrency": args.concurrency,
+                "epochs": args.epochs,
                 "ours_settings": asdict(DedupSettings()),
                 "datasketch_config": ds_cfg.label(),
                 "datasketch_bands": ds_shape[0],

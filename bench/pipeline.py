@@ -36,6 +36,7 @@ from bot.dedup_store import DedupSettings, DedupStore  # noqa: E402
 from bot.keys import Keys  # noqa: E402
 from bot.pipeline import Pipeline  # noqa: E402
 from bot.redis_conn import EmbeddedServer  # noqa: E402
+from bot.source_lines import SourceLines  # noqa: E402
 from bot.story_store import StoryStore  # noqa: E402
 from digests.models import Article  # noqa: E402
 from digests.render import render_messages  # noqa: E402
@@ -100,7 +101,7 @@ def pipeline_for(client: aioredis.Redis, prefix: str) -> Pipeline:
     stories = StoryStore(
         client, keys, window_hours=cfg.stories.window_hours, ttl_days=cfg.stories.inactivity_days
     )
-    return Pipeline(dedup, stories, cfg.digest, cfg.stories)
+    return Pipeline(dedup, stories, cfg.digest, cfg.stories, SourceLines(client, keys))
 
 
 async def timed_pass(pipe: Pipeline, articles: list[Article], now: datetime) -> float:
@@ -137,7 +138,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 await client.flushdb()
                 pipe = pipeline_for(client, f"bench{run_no}")
                 arts = real_articles(texts, f"r{run_no}", START)
-                secs = await timed_pass(pipe, arts, START + timedelta(days=10))
+                secs = await timed_pass(pipe, arts, datetime.now(UTC))
                 rates.append(len(arts) / secs)
                 print(f"fresh store run {run_no + 1}: {len(arts) / secs:7.1f} articles/s")
             results["fresh_rates"] = rates
@@ -153,14 +154,18 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 fill = [replace(a, id=f"{a.id}-{stored}", url=f"{a.url}-{stored}",
                                 canonical_url=f"{a.canonical_url}-{stored}") for a in fill]
                 t0 = time.perf_counter()
+                wall = datetime.now(UTC)
                 for a in fill:
-                    await pipe.process(a, START)
+                    await pipe.process(a, wall)
                 fill_secs = time.perf_counter() - t0
                 stored = size
                 per = []
                 for run_no in range(args.runs):
-                    arts = real_articles(texts, f"g{size}-{run_no}", START + timedelta(days=run_no))
-                    secs = await timed_pass(pipe, arts, START + timedelta(days=run_no))
+                    # Each pass a month after the last, beyond the story window: the same
+                    # texts must not turn into updates of the previous pass's stories.
+                    later = START + timedelta(days=30 * (len(growth) * args.runs + run_no + 1))
+                    arts = real_articles(texts, f"g{size}-{run_no}", later)
+                    secs = await timed_pass(pipe, arts, datetime.now(UTC))
                     per.append(secs / len(arts) * 1000)
                     stored += len(arts)
                 mem = await used_memory(client)

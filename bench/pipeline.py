@@ -148,7 +148,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             await client.flushdb()
             pipe = pipeline_for(client, "grow")
             stored = 0
-            growth = []
+            growth: list[dict[str, float]] = []
             for size in args.sizes:
                 fill = synthetic(pool, size - stored, rng, START - timedelta(days=40))
                 fill = [replace(a, id=f"{a.id}-{stored}", url=f"{a.url}-{stored}",
@@ -183,7 +183,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 )
             results["growth"] = growth
             if len(growth) >= 2:
-                ratio = growth[-1]["ms_per_article"] / growth[0]["ms_per_article"]  # type: ignore[operator]
+                ratio = growth[-1]["ms_per_article"] / growth[0]["ms_per_article"]
                 results["cost_ratio"] = ratio
         finally:
             await client.aclose()

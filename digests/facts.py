@@ -97,7 +97,6 @@ NEGATION = "~not"  # term marking a negated statement
 QUOTED = '"'  # prefix of a term that occurs only inside a quotation
 _MIN_CUE_WEIGHT = 1.5  # a lone noun in a subordinate clause does not type a sentence
 _NOUN_MAIN_BONUS = 0.5
-_SPEECH_ACTS = frozenset({"statement", "confirmation", "denial", "demand", "warning_threat"})
 _SPEECH_WEIGHT = 1.5  # a speech verb types a sentence only when nothing more specific is said
 _CASUALTY = frozenset({"~dead", "~injured", "~missing"})
 _SHORT_QUOTE = 40  # characters: a quoted label rather than a quoted sentence
@@ -461,8 +460,6 @@ class _Lang:
     word_numbers: dict[str, tuple[int, bool]]  # every number word form -> (value, ordinal)
     clock_words: frozenset[str]
     time_units: frozenset[str]
-    past_auxiliaries: frozenset[str]  # 'hatte', 'war', 'had': with a participle, the pluperfect
-    background_markers: frozenset[str]  # 'damals', 'bereits', 'previously'
     measure_words: frozenset[str]  # 'magnitude', 'Tiefe': the figure after measures a thing
     dimension_words: frozenset[str]  # 'lang', 'south': the figure before measures a thing
     time_before: frozenset[str]  # 'vor (zwei Jahren)': a span back from now, i.e. a date
@@ -600,8 +597,6 @@ def _lang(code: str) -> _Lang:
         word_numbers=(word_numbers := _word_numbers(d)),
         clock_words=frozenset(d["clock_words"]),
         time_units=frozenset(d["time_units"]),
-        past_auxiliaries=frozenset(d["past_auxiliaries"]),
-        background_markers=frozenset(d["background_markers"]),
         measure_words=frozenset(d["measure_words"]),
         dimension_words=frozenset(d["dimension_words"]),
         time_before=frozenset(d["relative_time"]["before"]),
@@ -1544,14 +1539,6 @@ def _analyse(
     else:
         typ = "statement" if has_quote else "other"
         cue_pos = 0
-    if (
-        typ not in _SPEECH_ACTS
-        and any(t.low in lang.background_markers for t in toks)
-        and _pluperfect(toks, subordinate, lang)
-    ):
-        # 'Bereits am 5. November waren beide in Görlitz zusammengekommen': an earlier
-        # event recounted as background; what someone had said stays their statement
-        typ = "other"
 
     def agents_at(pos: int) -> set[str]:
         """The first actor group of the cue's clause, before the cue if any."""
@@ -1669,23 +1656,6 @@ def _english_verb_use(toks: list[_Tok], idx: int, lang: _Lang) -> bool:
     if t.low in (t.lemma + "s", t.lemma + "es"):
         return prev.kind != "num" and not (prev.info is not None and prev.info.num)
     return True  # past, participle, gerund
-
-
-def _pluperfect(toks: list[_Tok], subordinate: dict[int, bool], lang: _Lang) -> bool:
-    """The main clause is in the pluperfect ('hatte … angeboten', 'had been lifted')."""
-    main = next((c for c in sorted(subordinate) if not subordinate[c]), None)
-    if main is None:
-        return False
-    words = [t for t in toks if t.clause == main and t.kind == "word" and not t.quoted]
-    for i, t in enumerate(words):
-        if t.low not in lang.past_auxiliaries:
-            continue
-        if lang.code == "de":
-            last = words[-1]
-            return last is not t and not last.cap and last.info is not None and last.info.verbish
-        nxt = words[i + 1 : i + 3]
-        return any(w.low == "been" or (w.info is not None and w.info.verbish) for w in nxt)
-    return False
 
 
 def _infinitive(toks: list[_Tok], pos: int) -> bool:

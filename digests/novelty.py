@@ -157,7 +157,6 @@ class _Profile:
     actors: frozenset[str]
     agents: frozenset[str]
     act: str  # the fact's specific type, or ''
-    acts: frozenset[str]  # its act, or for background facts the acts its cue words name
 
 
 @lru_cache(maxsize=65_536)
@@ -293,13 +292,6 @@ def _profile(f: Fact) -> _Profile:
     if act:
         keys["!" + act] = _W_ACT
         neutral.add("!" + act)
-        acts = frozenset({act})
-    else:
-        # 'Oberreuter hatte die Unglücksstelle bereits besucht' is background, but still
-        # a visit: the concepts of its cue words tell which act it recounts
-        acts = frozenset(
-            typ for typ, words in _act_words().items() if typ in _ACTS and words & keys.keys()
-        )
     return _Profile(
         fact=f,
         keys=keys,
@@ -313,7 +305,6 @@ def _profile(f: Fact) -> _Profile:
         actors=f.actors,
         agents=f.agents,
         act=act,
-        acts=acts,
     )
 
 
@@ -532,8 +523,7 @@ def _compare(f: _Profile, k: _Profile, story: _Story) -> Match | None:
     ):
         return None
     cross = _cross(f, k)
-    common = f.acts & k.acts
-    same_act = bool(common) and _same_agents(f, k, story)
+    same_act = bool(f.act) and f.act == k.act and _same_agents(f, k, story)
     drop: frozenset[str] = frozenset()
     if not _compatible(f.act, k.act):
         need, why = INCOMPATIBLE_THRESHOLD, f"despite types {f.act}/{k.act}"
@@ -543,10 +533,9 @@ def _compare(f: _Profile, k: _Profile, story: _Story) -> Match | None:
         # The verb naming a repeated act varies (denied / rejected, dankte / lobte): the
         # act key stands for it. Its remaining words may restate other known facts of
         # the story ('Putin praised the troops who fought at Russia's side').
-        act = f.act if f.act in common else min(common)
-        need, why = ACT_THRESHOLD, f"same agent, same act {act}"
+        need, why = ACT_THRESHOLD, f"same agent, same act {f.act}"
         shared_keys = frozenset(x for x in f.keyset if x in k.keyset or x in story.keys)
-        drop = f.keyset & _act_words().get(act, frozenset())
+        drop = f.keyset & _act_words().get(f.act, frozenset())
     else:
         need, why = KNOWN_THRESHOLD, "restated"
     coverage = _coverage(f, shared_keys, cross, story, drop)

@@ -112,7 +112,7 @@ async def test_get_me_and_tokens(emu: TelegramEmulator) -> None:
         assert bot.username == "digest_test_bot"
         assert bot.id == emu.bot_id
     with pytest.raises(InvalidToken):
-        async with emu.make_bot("7000000001:AAwrongTokenWrongTokenWrongToken_000"):
+        async with emu.make_bot("7000000001:wrong-test-token"):
             pass
     with pytest.raises(InvalidToken):
         async with emu.make_bot("not-a-token"):
@@ -813,7 +813,7 @@ async def test_document_upload_and_download(emu: TelegramEmulator) -> None:
     assert sent.caption == "Your feeds"
     path = sent.document.file_path
     for url, status in [
-        (f"{emu.file_url}7000000001:AAwrongTokenWrongTokenWrongToken_000/{path}", 401),
+        (f"{emu.file_url}7000000001:wrong-test-token/{path}", 401),
         (f"{emu.file_url}{emu.token}/documents/missing.opml", 404),
     ]:
         with pytest.raises(urllib.error.HTTPError) as caught:

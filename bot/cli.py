@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import redis.asyncio as aioredis
 import telegram
@@ -202,6 +203,38 @@ def _load_inputs(paths: Sequence[str], now: datetime) -> list[Article]:
     return articles
 
 
+def explain_text(article_id: str, explain: dict[str, Any]) -> str:
+    """The pipeline's reasons for one article, as a reader-friendly block."""
+    lines = [f"why {article_id}:"]
+    dedup = explain.get("dedup", {})
+    if dedup.get("kind", "new") != "new":
+        lines.append(
+            f"  duplicate ({dedup['kind']}, {dedup['reason']}) of {dedup['duplicate_of']}, "
+            f"similarity {dedup['similarity']}"
+        )
+    story = explain.get("story")
+    if story is not None:
+        verdict = f"joined {story['joined']}" if story["joined"] else "started a new story"
+        ranked = ", ".join(
+            f"{c.get('story')} {c.get('total', '?')}" for c in story.get("candidates", [])
+        )
+        lines.append(
+            f"  story: {verdict} (threshold {story['threshold']}; candidates: {ranked or 'none'})"
+        )
+    for item in explain.get("sentences", []):
+        text = item["sentence"].replace("\n", " ")[:140]
+        if item["decision"] == "posted":
+            lines.append(f"  posted  [{item['type']}] {text}")
+        elif item["decision"] == "known":
+            lines.append(
+                f"  known   [{item['type']}] {text}\n"
+                f"          = {item['matched'][:140]} ({item['score']}: {item['reason']})"
+            )
+        else:
+            lines.append(f"  skipped ({item['reason']}) {text}")
+    return "\n".join(lines)
+
+
 async def cmd_replay(cfg: Config, args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     articles = _load_inputs(args.paths, now)
@@ -222,7 +255,7 @@ async def cmd_replay(cfg: Config, args: argparse.Namespace) -> int:
                     for message in render_messages([outcome.entry], args.format, language, limit):
                         out.write(message + "\n\n")
                 if args.explain:
-                    out.write(json.dumps(outcome.explain, ensure_ascii=False, indent=1) + "\n\n")
+                    out.write(explain_text(outcome.article.id, outcome.explain) + "\n\n")
             if show_progress:
                 _progress(i, len(articles))
         out.flush()

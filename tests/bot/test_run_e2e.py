@@ -147,3 +147,29 @@ def test_replay_fresh_leaves_configured_store_untouched(
         assert list(client.scan_iter(match=keys.all_pattern())) == []
     finally:
         client.close()
+
+
+def test_replay_explain_says_why_for_every_article_and_sentence(
+    tmp_path: Path, redis_url: str
+) -> None:
+    proc = digestbot(
+        "replay",
+        str(SAMPLES / "articles.jsonl"),
+        "--fresh",
+        "--format",
+        "text",
+        "--explain",
+        redis_url="",
+        tmp=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    inputs = [
+        json.loads(line)["id"] for line in (SAMPLES / "articles.jsonl").read_text().splitlines()
+    ]
+    for ident in inputs:
+        assert f"why {ident}:" in proc.stdout
+    assert "  duplicate (exact, url) of " in proc.stdout
+    assert "  duplicate (near, minhash) of " in proc.stdout
+    assert "  story: joined s" in proc.stdout and "  story: started a new story" in proc.stdout
+    assert "  known   [" in proc.stdout and "          = " in proc.stdout
+    assert "  skipped (" in proc.stdout

@@ -40,7 +40,7 @@ MATRIX_LIMIT = 32 * 1000  # bytes of serialized JSON; 32 KB, read conservatively
 ADAPTIVE_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 ADAPTIVE_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 
-_DISCORD_SPECIAL = re.compile(r"([\\`*_~|>#\[\]()<:-])")
+_DISCORD_SPECIAL = re.compile(r"([\\`*_~|>#\[\]()<-])")
 _MD_SPECIAL = re.compile(r"([\\`*_~|>#\[\]()<!])")
 
 
@@ -50,6 +50,16 @@ _MD_SPECIAL = re.compile(r"([\\`*_~|>#\[\]()<!])")
 def _truncate(text: str, limit: int) -> str:
     """Headlines only (never facts): shorten to ``limit`` characters with an ellipsis."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _fit_escaped(text: str, escape: Callable[[str], str], limit: int) -> str:
+    """``escape(text)`` within ``limit`` characters, shortening the raw text (never an escape)."""
+    escaped = escape(text)
+    keep = len(text)
+    while len(escaped) > limit and keep > 0:
+        keep -= max(1, (len(escaped) - limit) // 2)
+        escaped = escape(text[: max(keep, 0)].rstrip()) + "…"
+    return escaped
 
 
 def _wrap(tokens: Sequence[str], limit: int, sep: str = " ") -> list[str]:
@@ -144,7 +154,7 @@ def _fact_pieces(
     if len(line) <= limit:
         return [line]
     wrapped = _wrap(tokens, limit - len(bullet))
-    return [bullet + wrapped[0], *(" " * len(bullet) + w for w in wrapped[1:])][:]
+    return [bullet + wrapped[0], *(" " * len(bullet) + w for w in wrapped[1:])]
 
 
 def _source_units(
@@ -247,7 +257,7 @@ def slack_payload(entries: Sequence[DigestEntry], language: str) -> list[Payload
         sections = [
             "\n".join(chunk) for chunk in _pack(units, _joined_within(SLACK_SECTION_LIMIT))
         ] or [slack_escape(_summary(entry, language))]
-        fallback = _truncate(slack_escape(_summary(entry, language)), SLACK_TEXT_LIMIT)
+        fallback = _fit_escaped(_summary(entry, language), slack_escape, SLACK_TEXT_LIMIT)
         per_payload = SLACK_BLOCK_LIMIT - 1  # the header block
         for number, start in enumerate(range(0, len(sections), per_payload)):
             blocks = [_slack_header(entry, language, continued=number > 0)]
@@ -271,10 +281,10 @@ def discord_link(source: SourceRef) -> str:
 
 def _first_url(entry: DigestEntry) -> str | None:
     if entry.sources:
-        return entry.sources[0].url
+        return _safe_url(entry.sources[0].url)
     for fact in entry.facts:
         if fact.sources:
-            return fact.sources[0].url
+            return _safe_url(fact.sources[0].url)
     return None
 
 
@@ -304,8 +314,10 @@ def discord_payload(entries: Sequence[DigestEntry], language: str) -> list[Paylo
             limit=DISCORD_DESCRIPTION_LIMIT,
         )
         url = _first_url(entry)
-        title = _truncate(_heading(entry, language), DISCORD_TITLE_LIMIT)
-        more = _truncate(_heading(entry, language, continued=True), DISCORD_TITLE_LIMIT)
+        title = _fit_escaped(_heading(entry, language), discord_escape, DISCORD_TITLE_LIMIT)
+        more = _fit_escaped(
+            _heading(entry, language, continued=True), discord_escape, DISCORD_TITLE_LIMIT
+        )
         descriptions = [
             "\n".join(c) for c in _pack(units, _joined_within(DISCORD_DESCRIPTION_LIMIT))
         ]
@@ -322,7 +334,8 @@ def discord_payload(entries: Sequence[DigestEntry], language: str) -> list[Paylo
             total = sum(_embed_size(e) for e in chunk)
             return len(chunk) <= DISCORD_EMBED_LIMIT and total <= DISCORD_TOTAL_LIMIT
 
-        content = _truncate(f"**{discord_escape(_summary(entry, language))}**", 2000)
+        summary = _fit_escaped(_summary(entry, language), discord_escape, DISCORD_CONTENT_LIMIT - 4)
+        content = f"**{summary}**"
         for number, chunk in enumerate(_pack(embeds, fits)):
             payloads.append(
                 {
@@ -357,7 +370,7 @@ def mattermost_payload(entries: Sequence[DigestEntry], language: str) -> list[Pa
         units = _fact_units(
             entry,
             language,
-            label=lambda s: f"**{markdown_escape(s)}**",
+            label=lambda s: f"\n**{markdown_escape(s)}**",  # blank line ends a list
             text=markdown_escape,
             link=markdown_link,
             bullet="- ",
@@ -366,7 +379,7 @@ def mattermost_payload(entries: Sequence[DigestEntry], language: str) -> list[Pa
         units += _source_units(
             entry,
             language,
-            label=lambda s: f"*{markdown_escape(s)}*",
+            label=lambda s: f"\n*{markdown_escape(s)}*",
             link=markdown_link,
             name=markdown_escape,
             limit=limit,

@@ -77,7 +77,7 @@ def _check_discord(p: dict[str, Any]) -> str:
     for e in embeds:
         assert len(e["title"]) <= 256
         assert len(e.get("description", "")) <= 4096
-        assert e["url"] == SRC.url
+        assert e["url"] == "https://example.org/a?x=1&y=%3C2%3E%7Cz"
         total += len(e["title"]) + len(e.get("description", ""))
     assert total <= 6000
     return "\n".join(e.get("description", "") for e in embeds)
@@ -249,3 +249,26 @@ def test_standard_webhooks_signature_vector() -> None:
         )
         == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
     )
+
+
+@pytest.mark.parametrize(("name", "build", "check", "escape"), CASES)
+def test_hostile_long_title(
+    name: str,
+    build: Builder,
+    check: Callable[[dict[str, Any]], str],
+    escape: Callable[[str], str],
+) -> None:
+    entry = _entry(3, title=("<script>*_~|& " * 400).strip())
+    for p in build([entry], "de"):
+        check(p)
+        if name != "matrix":
+            assert "<script>" not in json.dumps(p.get("text", "")) + json.dumps(
+                p.get("content", "")
+            )
+    if name == "discord":
+        (p,) = build([entry], "de")
+        assert p["embeds"][0]["title"].startswith(r"Neue Meldung: \<script\>\*\_\~\|&")
+        assert not p["embeds"][0]["title"].endswith("\\…")
+    if name == "matrix":
+        (p,) = build([entry], "de")
+        assert "<script>" not in p["formatted_body"]

@@ -8,6 +8,7 @@ again, so two workers never both accept one article.
 
 from __future__ import annotations
 
+import math
 import struct
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +16,7 @@ from datetime import datetime
 import redis.asyncio as aioredis
 
 from bot.keys import Keys
-from digests.dedup import Candidate, verify_near_duplicate
+from digests.dedup import WEAK_JACCARD, Candidate, verify_near_duplicate
 from digests.fingerprints import NUM_PERM, Fingerprint, fingerprint
 from digests.models import Article, DedupDecision
 
@@ -25,68 +26,96 @@ MAX_COMMIT_RETRIES = 3
 
 # Records: b"N" + signature + id + b"\0" + lead    (an accepted article)
 #          b"D" + original key (8) + reason (1) + similarity (f32) + id   (a duplicate)
+#
+# ARGV: base, mode, shards, band_shards, epoch, live epochs, expire_at, article key,
+# record, exact digests (8 B each, concatenated), bands (8 B each, concatenated), id,
+# near (equal signature positions that make a duplicate), weak (positions worth a
+# lead comparison on the client), signature bytes, then the mode's extras.
 _SCRIPT = r"""
 local base = ARGV[1]
 local mode = ARGV[2]
 local shards = tonumber(ARGV[3])
-local cur = tonumber(ARGV[4])
-local nep = tonumber(ARGV[5])
-local expire_at = tonumber(ARGV[6])
-local akey = ARGV[7]
-local record = ARGV[8]
-local nx = tonumber(ARGV[9])
-local nb = tonumber(ARGV[10])
-local ident = ARGV[11]
-local exact = {}
-for i = 1, nx do exact[i] = ARGV[11 + i] end
-local bands = {}
-for i = 1, nb do bands[i] = ARGV[11 + nx + i] end
-local extra = 12 + nx + nb
+local bshards = tonumber(ARGV[4])
+local cur = tonumber(ARGV[5])
+local nep = tonumber(ARGV[6])
+local expire_at = ARGV[7]
+local akey = ARGV[8]
+local record = ARGV[9]
+local xblob = ARGV[10]
+local bblob = ARGV[11]
+local ident = ARGV[12]
+local near = tonumber(ARGV[13])
+local weak = tonumber(ARGV[14])
+local sig_len = tonumber(ARGV[15])
+local extra = 16
+local nx = #xblob / 8
+local nb = #bblob / 8
 
--- Only epochs that hold anything are probed: most of the time that is one or two.
+local sub, byte = string.sub, string.byte
+local call = redis.call
+-- Only epochs that hold anything are probed (their marker key exists).
 local live = {}
 for j = 0, nep - 1 do
-  if redis.call('EXISTS', base .. ':e:' .. (cur - j)) == 1 then live[#live + 1] = cur - j end
+  if call('EXISTS', base .. ':e:' .. (cur - j)) == 1 then live[#live + 1] = cur - j end
 end
-
-local function shard(d)
-  return (string.byte(d, 1) * 256 + string.byte(d, 2)) % shards
-end
-local function key(kind, epoch, d)
-  return base .. ':' .. kind .. ':' .. epoch .. ':' .. shard(d)
-end
-local function find_record(k)
-  for _, e in ipairs(live) do
-    local r = redis.call('HGET', key('r', e, k), k)
-    if r then return r end
-  end
-  return false
+local nlive = #live
+local cur_live = live[1] == cur
+-- Key prefixes, built once: prefix[kind][i] for live epoch i, now[kind] for writes.
+local prefix, now = {}, {}
+for _, kind in ipairs({'x', 'b', 'r'}) do
+  local t = {}
+  for i = 1, nlive do t[i] = base .. ':' .. kind .. ':' .. live[i] .. ':' end
+  prefix[kind] = t
+  now[kind] = base .. ':' .. kind .. ':' .. cur .. ':'
 end
 local marked = false
 local function mark()
   if not marked then
-    redis.call('SET', base .. ':e:' .. cur, '1', 'EXAT', expire_at)
+    call('SET', base .. ':e:' .. cur, '1', 'EXAT', expire_at)
     marked = true
   end
 end
-local function put(kind, d, v, nx_only)
-  mark()
-  local k = key(kind, cur, d)
-  if nx_only then redis.call('HSETNX', k, d, v) else redis.call('HSET', k, d, v) end
-  redis.call('EXPIREAT', k, expire_at)
+local function shard(d, n)
+  local b1, b2 = byte(d, 1, 2)
+  return (b1 * 256 + b2) % n
 end
+local function find_record(k)
+  local s = shard(k, shards)
+  local pre = prefix['r']
+  for j = 1, nlive do
+    local r = call('HGET', pre[j] .. s, k)
+    if r then return r end
+  end
+  return false
+end
+local function touch(k)
+  call('EXPIREAT', k, expire_at)
+end
+local exact = {}
+for i = 1, nx do exact[i] = sub(xblob, 8 * i - 7, 8 * i) end
 local function note_duplicate(orig, reason, sim)
-  for i = 1, nx do put('x', exact[i], orig, true) end
-  put('r', akey, 'D' .. orig .. reason .. sim .. ident, false)
+  mark()
+  local pre = now['x']
+  for i = 1, nx do
+    local k = pre .. shard(exact[i], shards)
+    call('HSETNX', k, exact[i], orig)
+    touch(k)
+  end
+  local k = now['r'] .. shard(akey, shards)
+  call('HSET', k, akey, 'D' .. orig .. reason .. sim .. ident)
+  touch(k)
 end
 
 -- exact signals, across all live epochs
+local xpre = prefix['x']
 for i = 1, nx do
-  for _, e in ipairs(live) do
-    local v = redis.call('HGET', key('x', e, exact[i]), exact[i])
+  local d = exact[i]
+  local s = shard(d, shards)
+  for j = 1, nlive do
+    local v = call('HGET', xpre[j] .. s, d)
     if v then
       local orig_rec = find_record(v)
-      if v ~= akey then note_duplicate(v, string.char(i), string.rep('\0', 4)) end
+      if v ~= akey then note_duplicate(v, string.char(i), '\0\0\0\0') end
       return {'exact', i, v, orig_rec}
     end
   end
@@ -98,14 +127,23 @@ if mode == 'near' then
 end
 
 -- LSH candidates, counted by shared bands
+local bands = {}
+local bkeys = {}
+local bvals = {}  -- current-epoch value of each band, reused by the claim below
 local counts = {}
 local order = {}
+local bpre = prefix['b']
 for i = 1, nb do
-  for _, e in ipairs(live) do
-    local v = redis.call('HGET', key('b', e, bands[i]), bands[i])
+  local d = sub(bblob, 8 * i - 7, 8 * i)
+  local s = shard(d, bshards)
+  bands[i] = d
+  bkeys[i] = now['b'] .. s
+  for j = 1, nlive do
+    local v = call('HGET', bpre[j] .. s, d)
+    if j == 1 and cur_live then bvals[i] = v end
     if v then
       for p = 1, #v, 8 do
-        local c = string.sub(v, p, p + 7)
+        local c = sub(v, p, p + 7)
         if c ~= akey then
           if not counts[c] then counts[c] = 0; order[#order + 1] = c end
           counts[c] = counts[c] + 1
@@ -126,32 +164,58 @@ for _, c in ipairs(order) do
 end
 if #fresh > 0 then
   table.sort(fresh, function(a, b) return counts[a] > counts[b] end)
+  -- Verify here: equal 16-bit min-hash positions estimate the Jaccard similarity.
+  local mine = {byte(record, 2, 1 + sig_len)}
+  local best, best_eq, best_rec = nil, -1, nil
   local out = {'cand'}
   for i = 1, math.min(#fresh, 8) do
-    local r = find_record(fresh[i])
-    if r then
-      out[#out + 1] = fresh[i]
-      out[#out + 1] = counts[fresh[i]]
-      out[#out + 1] = r
+    local c = fresh[i]
+    local r = find_record(c)
+    if r and sub(r, 1, 1) == 'N' then
+      local theirs = {byte(r, 2, 1 + sig_len)}
+      local eq = 0
+      for p = 1, sig_len, 2 do
+        if mine[p] == theirs[p] and mine[p + 1] == theirs[p + 1] then eq = eq + 1 end
+      end
+      if eq >= near then
+        if eq > best_eq then best, best_eq, best_rec = c, eq, r end
+      elseif eq >= weak then
+        out[#out + 1] = c
+        out[#out + 1] = counts[c]
+        out[#out + 1] = r
+      end
     end
   end
+  if best then
+    -- reason byte 4 = len(EXACT_REASONS) + 1: "minhash"
+    note_duplicate(best, '\4', struct.pack('<f', best_eq / (sig_len / 2)))
+    return {'near', best, best_eq, best_rec}
+  end
+  -- Only a close lead can still make a weak candidate a duplicate: the client decides.
   if #out > 1 then return out end
 end
 
 -- nobody has it: claim it
 mark()
-for i = 1, nx do put('x', exact[i], akey, true) end
-for i = 1, nb do
-  local k = key('b', cur, bands[i])
-  local v = redis.call('HGET', k, bands[i])
-  if not v then
-    redis.call('HSET', k, bands[i], akey)
-  elseif #v < 32 then
-    redis.call('HSET', k, bands[i], v .. akey)
-  end
-  redis.call('EXPIREAT', k, expire_at)
+local pre = now['x']
+for i = 1, nx do
+  local k = pre .. shard(exact[i], shards)
+  call('HSETNX', k, exact[i], akey)
+  touch(k)
 end
-put('r', akey, record, false)
+for i = 1, nb do
+  local k = bkeys[i]
+  local v = bvals[i]
+  if not v then
+    call('HSET', k, bands[i], akey)
+  elseif #v < 32 then
+    call('HSET', k, bands[i], v .. akey)
+  end
+  touch(k)
+end
+local k = now['r'] .. shard(akey, shards)
+call('HSET', k, akey, record)
+touch(k)
 return {'new'}
 """
 
@@ -160,6 +224,9 @@ return {'new'}
 class DedupSettings:
     ttl_days: int = 30
     shards: int = 1024
+    # 20 band entries per article: 8192 shards keep an epoch of ~150k articles per shard
+    # under hash-max-listpack-entries (512), so the hashes stay compact listpacks.
+    band_shards: int = 8192
     near_threshold: float = 0.5
 
     @property
@@ -203,29 +270,40 @@ class DedupStore:
         self.settings = settings
         self._script = client.register_script(_SCRIPT)
         self.round_trips = 0
+        self._base = keys.dedup_base.encode()
+        self._shards = str(settings.shards).encode()
+        self._band_shards = str(settings.band_shards).encode()
+        self._near = str(math.ceil(settings.near_threshold * NUM_PERM - 1e-9)).encode()
+        self._weak = str(math.ceil(WEAK_JACCARD * NUM_PERM - 1e-9)).encode()
+        self._sig_bytes = str(SIG_BYTES).encode()
+        self._epoch = -1
+        self._epoch_args: tuple[bytes, bytes, bytes] = (b"", b"", b"")
 
     def _args(self, fp: Fingerprint, article: Article, now: datetime, mode: str) -> list[bytes]:
         ts = int(now.timestamp())
         epoch_len = self.settings.epoch_seconds
         epoch = ts // epoch_len
-        expire_at = (epoch + 1) * epoch_len + self.settings.ttl_days * 86400
+        if epoch != self._epoch:
+            expire_at = (epoch + 1) * epoch_len + self.settings.ttl_days * 86400
+            self._epoch = epoch
+            self._epoch_args = (str(epoch).encode(), str(self.settings.live_epochs).encode(),
+                                str(expire_at).encode())
         record = b"N" + fp.signature + article.id.encode() + b"\0" + fp.lead.encode()
-        args: list[bytes] = [
-            self.keys.dedup_base.encode(),
+        return [
+            self._base,
             mode.encode(),
-            str(self.settings.shards).encode(),
-            str(epoch).encode(),
-            str(self.settings.live_epochs).encode(),
-            str(expire_at).encode(),
+            self._shards,
+            self._band_shards,
+            *self._epoch_args,
             fp.key,
             record,
-            str(len(fp.exact)).encode(),
-            str(len(fp.bands)).encode(),
+            b"".join(d for _, d in fp.exact),
+            b"".join(fp.bands),
             article.id.encode(),
+            self._near,
+            self._weak,
+            self._sig_bytes,
         ]
-        args.extend(d for _, d in fp.exact)
-        args.extend(fp.bands)
-        return args
 
     async def _call(self, args: list[bytes]) -> list[bytes]:
         self.round_trips += 1
@@ -257,6 +335,14 @@ class DedupStore:
                 )
             if tag == b"new":
                 return DedupDecision(kind="new")
+            if tag == b"near":
+                # Verified in the script (signature agreement >= threshold) and recorded.
+                return DedupDecision(
+                    kind="near",
+                    duplicate_of=_record_id(reply[3]),
+                    reason="minhash",
+                    similarity=round(int(reply[2]) / NUM_PERM, 3),
+                )
             # b"cand": verify the proposed candidates, then commit the verdict.
             for i in range(1, len(reply), 3):
                 seen.append(reply[i])

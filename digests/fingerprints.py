@@ -26,6 +26,8 @@ SHINGLE = 3
 # Under this many words a text is too short for shingles to mean much; the title joins in.
 SHORT_TEXT_WORDS = 25
 LEAD_CHARS = 200
+# A record must stay under hash-max-listpack-value (256): signature 120 + id 16 + lead.
+LEAD_BYTES = 96
 _MASK32 = np.uint64(0xFFFFFFFF)
 _EMPTY = np.uint64(0xFFFFFFFF)
 # Multipliers that spread three consecutive word hashes over one 32-bit shingle hash.
@@ -88,10 +90,16 @@ def minhash(hashes: np.ndarray) -> np.ndarray:
     return result
 
 
+_BAND_TAGS = tuple(bytes([i]) for i in range(BANDS))
+_ROW_BYTES = ROWS * 4
+
+
 def band_values(signature: np.ndarray) -> tuple[bytes, ...]:
-    rows = signature.astype("<u4").reshape(BANDS, ROWS)
+    buf = signature.astype("<u4").tobytes()
+    blake = hashlib.blake2b
+    step = _ROW_BYTES
     return tuple(
-        hashlib.blake2b(bytes([i]) + rows[i].tobytes(), digest_size=8).digest()
+        blake(_BAND_TAGS[i] + buf[i * step : (i + 1) * step], digest_size=8).digest()
         for i in range(BANDS)
     )
 
@@ -113,14 +121,16 @@ def fingerprint(article: Article) -> Fingerprint:
         exact.append(("guid", digest8("g\x00" + scope + "\x00" + article.guid)))
     if article.canonical_url:
         exact.append(("url", digest8("u\x00" + article.canonical_url)))
+    joined = " ".join(words)
     if words:
-        exact.append(("content", digest8("c\x00" + " ".join(words))))
+        exact.append(("content", digest8("c\x00" + joined)))
+    lead = joined[:LEAD_CHARS].encode("utf-8", "surrogatepass")[:LEAD_BYTES]
     return Fingerprint(
         key=digest8("a\x00" + article.id),
         exact=tuple(exact),
         bands=band_values(sig),
         signature=(sig & np.uint64(0xFFFF)).astype("<u2").tobytes(),
-        lead=" ".join(words)[:LEAD_CHARS],
+        lead=lead.decode("utf-8", "ignore"),
     )
 
 

@@ -97,6 +97,7 @@ NEGATION = "~not"  # term marking a negated statement
 QUOTED = '"'  # prefix of a term that occurs only inside a quotation
 _MIN_CUE_WEIGHT = 1.5  # a lone noun in a subordinate clause does not type a sentence
 _NOUN_MAIN_BONUS = 0.5
+_SPEECH_ACTS = frozenset({"statement", "confirmation", "denial", "demand", "warning_threat"})
 _SPEECH_WEIGHT = 1.5  # a speech verb types a sentence only when nothing more specific is said
 _CASUALTY = frozenset({"~dead", "~injured", "~missing"})
 _SHORT_QUOTE = 40  # characters: a quoted label rather than a quoted sentence
@@ -212,11 +213,10 @@ class _Tok:
     lemma: str = ""  # lower-cased lemma (words only)
     clause: int = 0
     quoted: bool = False
-    role: str = ""  # actor, person, media, title, place
+    role: str = ""  # actor, person, media, title, place:<actor id> ('talks in Rome')
     title: bool = False
     cap: bool = False
     info: _Info | None = None
-    place: str = ""  # actor id of a capital used as a place ('talks in Rome')
 
 
 @lru_cache(maxsize=300_000)
@@ -244,6 +244,7 @@ class _Info:
     ordinal: bool
     name_like: bool  # capitalised and unknown to the dictionary: a name ('Corvane', 'RSPB')
     phrases: tuple[tuple[tuple[str, ...], _Cue], ...]  # multiword cues starting here
+    cueish: bool  # has cues, phrases or is a light verb: worth a look in the cue scan
 
 
 @lru_cache(maxsize=300_000)
@@ -302,7 +303,11 @@ def _word_info(text: str, code: str) -> _Info:
         pkey_gen=person_key(text[:-1]) if cap and low.endswith("s") and len(text) > 4 else "",
         num=number[0],
         ordinal=number[1],
-        phrases=lang.phrases.get(lemma, ()) + (lang.phrases.get(low, ()) if low != lemma else ()),
+        phrases=(
+            phrases := lang.phrases.get(lemma, ())
+            + (lang.phrases.get(low, ()) if low != lemma else ())
+        ),
+        cueish=bool(cues or phrases or lemma in lang.light_verbs),
         name_like=cap
         and not stop
         and len(text) > 2
@@ -437,6 +442,7 @@ class _Lang:
     particles: frozenset[str]
     light_verbs: frozenset[str]
     subordinators: frozenset[str]
+    adverbial: frozenset[str]  # subordinators of circumstance: although, because, when
     relatives: frozenset[str]
     negations: frozenset[str]
     clause0_subordinators: frozenset[str]
@@ -460,6 +466,8 @@ class _Lang:
     word_numbers: dict[str, tuple[int, bool]]  # every number word form -> (value, ordinal)
     clock_words: frozenset[str]
     time_units: frozenset[str]
+    past_auxiliaries: frozenset[str]  # 'hatte', 'war', 'had': with a participle, the pluperfect
+    background_markers: frozenset[str]  # 'damals', 'bereits', 'previously'
     measure_words: frozenset[str]  # 'magnitude', 'Tiefe': the figure after measures a thing
     dimension_words: frozenset[str]  # 'lang', 'south': the figure before measures a thing
     time_before: frozenset[str]  # 'vor (zwei Jahren)': a span back from now, i.e. a date
@@ -574,6 +582,7 @@ def _lang(code: str) -> _Lang:
         particles=frozenset(d["separable_particles"]),
         light_verbs=frozenset(d["light_verbs"]),
         subordinators=subs,
+        adverbial=frozenset(d["adverbial_subordinators"]),
         relatives=frozenset(d["relative_pronouns"]),
         negations=frozenset(w for w in d["negations"] if " " not in w),
         clause0_subordinators=clause0,
@@ -597,6 +606,8 @@ def _lang(code: str) -> _Lang:
         word_numbers=(word_numbers := _word_numbers(d)),
         clock_words=frozenset(d["clock_words"]),
         time_units=frozenset(d["time_units"]),
+        past_auxiliaries=frozenset(d["past_auxiliaries"]),
+        background_markers=frozenset(d["background_markers"]),
         measure_words=frozenset(d["measure_words"]),
         dimension_words=frozenset(d["dimension_words"]),
         time_before=frozenset(d["relative_time"]["before"]),
@@ -753,8 +764,7 @@ def _match_actors(toks: list[_Tok], lang: _Lang) -> list[tuple[int, int, str, bo
             and not (i >= 2 and toks[i - 2].lemma.endswith(lang.institution_heads))
         ):
             for j in range(i, i + k):
-                toks[j].role = "place"  # a place ('talks in Rome'), not the government acting
-            toks[i].place = e.actor
+                toks[j].role = "place:" + e.actor  # 'talks in Rome', not the state acting
             i += k
             continue
         found.append((i, i + k, e.actor, e.actor == ""))
@@ -1031,7 +1041,7 @@ def _word_value(toks: list[_Tok], i: int, lang: _Lang) -> tuple[int, bool]:
         return 0, False
     if info.num:
         return info.num, info.ordinal
-    if t.cap and all(x.kind == "punct" for x in toks[:i]):
+    if t.cap and i < 3 and all(x.kind == "punct" for x in toks[:i]):
         return lang.word_numbers.get(t.low, (0, False))  # 'Zwei der sechs Verletzten …'
     return 0, False
 
@@ -1352,9 +1362,12 @@ def _analyse(
     spans = _quote_spans(sentence)
     subordinate: dict[int, bool] = {}
     relative: set[int] = set()  # relative clauses: background, kept out of the terms
+    adverbial: set[int] = set()  # 'obwohl …', 'because …': circumstances of the act
     last_word: dict[int, int] = {}
     has_number = False
+    background = False  # 'damals', 'bereits': a recounted earlier event may follow
     number_words = lang.numberish
+    background_words = lang.background_markers
     clause = 0
     next_clause = 1
     outer: list[int] = []  # clauses interrupted by an open parenthesis
@@ -1382,10 +1395,14 @@ def _analyse(
         last_word[clause] = idx
         if t.low in number_words:
             has_number = True
+        if t.low in background_words:
+            background = True
         if not first_word_seen:
             first_word_seen = True
             subs = lang.subordinators if clause else lang.clause0_subordinators
             subordinate[clause] = t.low in subs
+            if clause and t.low in lang.adverbial:
+                adverbial.add(clause)
             if clause and t.low in lang.relatives and not _article_use(toks, idx, lang):
                 relative.add(clause)
         if t.role:
@@ -1395,7 +1412,8 @@ def _analyse(
             key = known_persons.get(winfo.pkey) or (
                 known_persons.get(winfo.pkey_gen) if winfo.pkey_gen else None
             )
-            if key is None and len(winfo.pkey) >= 5:
+            if key is None and winfo.name_like and len(winfo.pkey) >= 5:
+                # only a word the dictionary does not know can be a respelt surname
                 key = _fuzzy_person(t.text, winfo.pkey, known_persons, lang.code)
             if key:
                 t.role = "person"
@@ -1448,6 +1466,10 @@ def _analyse(
             w += 1.0 if as_verb else _NOUN_MAIN_BONUS
         if t.quoted:
             w = min(w * 0.5, 1.0)  # what a quotation says is the speaker's, not the event
+        elif t.clause in adverbial:
+            # 'obwohl der Präsident einen solchen Schritt abgelehnt hat': a circumstance
+            # of the reported act, not the act
+            w = min(w, 1.0)
         if cue.type == "statement":
             # Reported speech takes the type of what is reported: a cue or a figure in
             # the reported clause outweighs the speech verb; attribution ('laut',
@@ -1465,7 +1487,7 @@ def _analyse(
     noun_hits: list[tuple[_Cue, int]] = []
     for idx, t in enumerate(toks):
         info = t.info
-        if info is None or t.role:
+        if info is None or t.role or not info.cueish:
             continue
         if info.light and (not t.cap or idx == 0):
             light.append(idx)
@@ -1539,6 +1561,10 @@ def _analyse(
     else:
         typ = "statement" if has_quote else "other"
         cue_pos = 0
+    if typ not in _SPEECH_ACTS and background and _pluperfect(toks, subordinate, lang):
+        # 'Bereits am 5. November waren beide in Görlitz zusammengekommen': an earlier
+        # event recounted as background; what someone had said stays their statement
+        typ = "other"
 
     def agents_at(pos: int) -> set[str]:
         """The first actor group of the cue's clause, before the cue if any."""
@@ -1596,20 +1622,26 @@ def _analyse(
     # --- terms
     terms: set[str] = set(concepts)
     negated = False
+    locatives = lang.locatives
     for i, t in enumerate(toks):
         info = t.info
         if info is None or t.clause in relative:
             continue
         if info.negation and not _in_short_quote(t, spans):
             negated = True
-        if t.role == "place" or (
-            i
-            and info.name_like
-            and toks[i - 1].low in lang.locatives
+        role = t.role
+        if role:
+            if role.startswith("place:"):
+                terms.add("^" + role[6:])
+            continue
+        if (
+            info.name_like
+            and i
+            and toks[i - 1].low in locatives
             and not (i > 1 and toks[i - 2].low == "according")  # 'according to INGV'
         ):
-            terms.add("^" + (t.place or info.pkey))
-        if info.terms and i not in phrase_toks and not t.role:
+            terms.add("^" + info.pkey)
+        if info.terms and i not in phrase_toks:
             if t.quoted:
                 terms.update(QUOTED + x for x in info.terms)
             else:
@@ -1656,6 +1688,23 @@ def _english_verb_use(toks: list[_Tok], idx: int, lang: _Lang) -> bool:
     if t.low in (t.lemma + "s", t.lemma + "es"):
         return prev.kind != "num" and not (prev.info is not None and prev.info.num)
     return True  # past, participle, gerund
+
+
+def _pluperfect(toks: list[_Tok], subordinate: dict[int, bool], lang: _Lang) -> bool:
+    """The main clause is in the pluperfect ('hatte … angeboten', 'had been lifted')."""
+    main = next((c for c in sorted(subordinate) if not subordinate[c]), None)
+    if main is None:
+        return False
+    words = [t for t in toks if t.clause == main and t.kind == "word" and not t.quoted]
+    for i, t in enumerate(words):
+        if t.low not in lang.past_auxiliaries:
+            continue
+        if lang.code == "de":
+            last = words[-1]
+            return last is not t and not last.cap and last.info is not None and last.info.verbish
+        nxt = words[i + 1 : i + 3]
+        return any(w.low == "been" or (w.info is not None and w.info.verbish) for w in nxt)
+    return False
 
 
 def _infinitive(toks: list[_Tok], pos: int) -> bool:

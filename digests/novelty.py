@@ -143,11 +143,12 @@ class Match:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built for every fact, and frozen init is slow
 class _Profile:
     fact: Fact
     keys: dict[str, float]  # key -> weight
     keyset: frozenset[str]
+    mask: int  # one bit per key (hashed into 512): a cheap bound on shared keys
     places: frozenset[str]  # '^place' keys: where it happened
     neutral: frozenset[str]  # keys that can match in another language
     quantities: frozenset[str]
@@ -157,6 +158,7 @@ class _Profile:
     actors: frozenset[str]
     agents: frozenset[str]
     act: str  # the fact's specific type, or ''
+    acts: frozenset[str]  # its act, or for background facts the acts its cue words name
 
 
 @lru_cache(maxsize=65_536)
@@ -202,6 +204,17 @@ def _unit_stem(u: str) -> str:
     return u.lstrip("=").rstrip("s")[:6]  # 'missiles' (a unit class) = '=missile' (a word key)
 
 
+@lru_cache(maxsize=1)
+def _act_by_word() -> dict[str, tuple[str, ...]]:
+    """Key -> the act types whose cue words or concepts it is."""
+    out: dict[str, list[str]] = {}
+    for typ, words in _act_words().items():
+        if typ in _ACTS:
+            for w in words:
+                out.setdefault(w, []).append(typ)
+    return {w: tuple(t) for w, t in out.items()}
+
+
 def _same_unit(a: str, b: str) -> bool:
     """Whether two counted nouns may count the same thing: equal, or either is a word
     outside the unit classes (too vague to tell), or both count people in the same role."""
@@ -234,6 +247,8 @@ def _actor_key(actor: str) -> str:
     return "@" + actor
 
 
+_MASK_BITS = 511  # keys hash into 512 bits: two facts rarely share a bit by chance
+
 _TERM_KEYS: dict[str, tuple[str, float, bool, bool]] = {}
 
 
@@ -262,13 +277,14 @@ def _profile(f: Fact) -> _Profile:
     neutral: set[str] = set()
     quoted: list[str] = []
     places: set[str] = set()
+    cached = _TERM_KEYS.get
     for term in f.terms:
         if term == NEGATION:
             continue
         if term[0] == "^":
             places.add(term)
             continue
-        key, weight, shared, in_quote = _term_key(term)
+        key, weight, shared, in_quote = cached(term) or _term_key(term)
         if shared:
             neutral.add(key)
         if in_quote:
@@ -292,10 +308,22 @@ def _profile(f: Fact) -> _Profile:
     if act:
         keys["!" + act] = _W_ACT
         neutral.add("!" + act)
+        acts = frozenset({act})
+    elif f.type == "other":
+        # 'Oberreuter hatte die Unglücksstelle bereits besucht' is background, but still
+        # a visit: the concepts of its cue words tell which act it recounts
+        by_word = _act_by_word()
+        acts = frozenset(typ for key in keys for typ in by_word.get(key, ()))
+    else:
+        acts = frozenset()  # a statement's act is the saying, not what it reports
+    mask = 0
+    for key in keys:
+        mask |= 1 << (hash(key) & _MASK_BITS)
     return _Profile(
         fact=f,
         keys=keys,
         keyset=frozenset(keys),
+        mask=mask,
         places=frozenset(places),
         neutral=frozenset(neutral),
         quantities=quantities,
@@ -305,6 +333,7 @@ def _profile(f: Fact) -> _Profile:
         actors=f.actors,
         agents=f.agents,
         act=act,
+        acts=acts,
     )
 
 
@@ -353,31 +382,55 @@ class _Story:
     same party as Wierzbicki acting.
     """
 
-    __slots__ = ("affiliated", "counts", "facts", "keys")
+    __slots__ = ("_affiliated", "_counted", "_counts", "_keys", "_linked", "_profiles")
 
     def __init__(self, profiles: Sequence[_Profile] = ()) -> None:
-        self.keys: set[str] = set()
-        self.counts: dict[str, int] = {}
-        self.facts = 0
-        self.affiliated: dict[str, set[str]] = {}
-        for p in profiles:
-            self.add(p)
+        self._profiles: list[_Profile] = list(profiles)
+        # Built on demand: most candidates are settled before any of this is needed.
+        self._keys: set[str] = set()
+        self._counts: dict[str, int] = {}
+        self._counted = 0
+        self._affiliated: dict[str, set[str]] = {}
+        self._linked = 0
 
     def add(self, p: _Profile) -> None:
-        self.facts += 1
-        self.keys |= p.keyset
-        counts = self.counts
-        for key in p.keyset:
-            counts[key] = counts.get(key, 0) + 1
-        for link in p.fact.affiliations:
-            person, _, state = link.partition("=")
-            self.affiliated.setdefault(person, set()).add(state)
-            self.affiliated.setdefault(state, set()).add(person)
+        self._profiles.append(p)
+
+    @property
+    def facts(self) -> int:
+        return len(self._profiles)
+
+    def _count(self) -> None:
+        counts = self._counts
+        for p in self._profiles[self._counted :]:
+            self._keys |= p.keyset
+            for key in p.keyset:
+                counts[key] = counts.get(key, 0) + 1
+        self._counted = len(self._profiles)
+
+    @property
+    def keys(self) -> set[str]:
+        if self._counted < len(self._profiles):
+            self._count()
+        return self._keys
+
+    @property
+    def affiliated(self) -> dict[str, set[str]]:
+        for p in self._profiles[self._linked :]:
+            for link in p.fact.affiliations:
+                person, _, state = link.partition("=")
+                self._affiliated.setdefault(person, set()).add(state)
+                self._affiliated.setdefault(state, set()).add(person)
+        self._linked = len(self._profiles)
+        return self._affiliated
 
     def rarity(self, key: str) -> float:
-        if self.facts < _RARITY_MIN_FACTS or key[0] == "#":
+        n = len(self._profiles)
+        if n < _RARITY_MIN_FACTS or key[0] == "#":
             return 1.0
-        return 1.0 - _RARITY_DISCOUNT * self.counts.get(key, 0) / self.facts
+        if self._counted < n:
+            self._count()
+        return 1.0 - _RARITY_DISCOUNT * self._counts.get(key, 0) / n
 
 
 def _covered_in(
@@ -497,10 +550,10 @@ def _agent_vetoed(f: _Profile, k: _Profile, story: _Story | None = None) -> bool
 
 
 def _compare(f: _Profile, k: _Profile, story: _Story) -> Match | None:
-    # Cheapest tests first: most pairs in a story share no content key at all.
-    if f.keyset.isdisjoint(k.keyset):
-        return None
+    # Cheapest tests first: most pairs in a story share no more than a word.
     shared_keys = f.keyset & k.keyset
+    if len(shared_keys) < 2 and not f.quantities:
+        return None
     # 1. polarity
     if f.negated != k.negated:
         return None
@@ -523,7 +576,8 @@ def _compare(f: _Profile, k: _Profile, story: _Story) -> Match | None:
     ):
         return None
     cross = _cross(f, k)
-    same_act = bool(f.act) and f.act == k.act and _same_agents(f, k, story)
+    common = f.acts & k.acts
+    same_act = bool(common) and _same_agents(f, k, story)
     drop: frozenset[str] = frozenset()
     if not _compatible(f.act, k.act):
         need, why = INCOMPATIBLE_THRESHOLD, f"despite types {f.act}/{k.act}"
@@ -533,9 +587,10 @@ def _compare(f: _Profile, k: _Profile, story: _Story) -> Match | None:
         # The verb naming a repeated act varies (denied / rejected, dankte / lobte): the
         # act key stands for it. Its remaining words may restate other known facts of
         # the story ('Putin praised the troops who fought at Russia's side').
-        need, why = ACT_THRESHOLD, f"same agent, same act {f.act}"
+        act = f.act if f.act in common else min(common)
+        need, why = ACT_THRESHOLD, f"same agent, same act {act}"
         shared_keys = frozenset(x for x in f.keyset if x in k.keyset or x in story.keys)
-        drop = f.keyset & _act_words().get(f.act, frozenset())
+        drop = f.keyset & _act_words().get(act, frozenset())
     else:
         need, why = KNOWN_THRESHOLD, "restated"
     coverage = _coverage(f, shared_keys, cross, story, drop)
@@ -604,13 +659,43 @@ def _figures_known(f: _Profile, known: Sequence[_Profile], story: _Story) -> Mat
 
 def _best(f: _Profile, known: Sequence[_Profile], story: _Story) -> Match | None:
     best: Match | None = None
+    mask = f.mask
+    need = 1 if f.quantities else 2  # see _compare: two shared keys, or a figure
     for k in known:
+        if (mask & k.mask).bit_count() < need:
+            continue  # fewer shared keys than any match needs
         m = _compare(f, k, story)
         if m is not None and (best is None or m.score > best.score):
             best = m
     if best is None:
         best = _figures_known(f, known, story)
     return best
+
+
+_INDEX_FROM = 64  # below this many known facts a plain scan is cheaper than an index
+
+
+class _Index:
+    """Known facts by key, so a candidate is compared only with facts it shares a key
+    with (a story's memory grows with every article)."""
+
+    __slots__ = ("postings", "profiles")
+
+    def __init__(self, profiles: Sequence[_Profile]) -> None:
+        self.profiles = profiles
+        self.postings: dict[str, list[int]] = {}
+        for i, p in enumerate(profiles):
+            for key in p.keyset:
+                self.postings.setdefault(key, []).append(i)
+
+    def sharing(self, f: _Profile) -> list[_Profile]:
+        postings = self.postings
+        hits: set[int] = set()
+        for key in f.keyset:
+            found = postings.get(key)
+            if found:
+                hits.update(found)
+        return [self.profiles[i] for i in sorted(hits)]
 
 
 def match_known(fact: Fact, known: Sequence[Fact]) -> Match | None:
@@ -631,12 +716,13 @@ def new_facts(facts: Sequence[Fact], known: Sequence[Fact]) -> list[tuple[Fact, 
     says twice is posted once (the repeat's reason starts with ``same article``).
     """
     profiles = [_profile_of(k) for k in known]
+    index = _Index(profiles) if len(profiles) > _INDEX_FROM else None
     story = _Story(profiles)
     out: list[tuple[Fact, Match | None]] = []
     earlier: list[_Profile] = []
     for f in facts:
         p = _profile_of(f)
-        m = _best(p, profiles, story)
+        m = _best(p, index.sharing(p) if index is not None else profiles, story)
         mine = _best(p, earlier, story)
         if mine is not None and (m is None or mine.score > m.score):
             m = Match(mine.known, mine.score, "same article: " + mine.reason)

@@ -305,6 +305,17 @@ def test_serialisation_round_trip() -> None:
         ("other", "de", "Das 60 Meter lange Dach des Stadions stürzte am Abend ein."),
         # attribution is not an agreement
         ("other", "en", "The ferry ran aground near the harbour, according to the coastguard."),
+        # an earlier event recounted in the pluperfect is background
+        ("other", "de", "Bereits im Mai waren die beiden Minister in Riga zusammengekommen."),
+        ("other", "en", "Floods had already killed 40 people in the region in 2019."),
+        # ... but what someone had said stays their statement
+        ("denial", "de", "Die Firma hatte bereits am Montag jede Schuld zurückgewiesen."),
+        # a cue in a clause of circumstance ('obwohl', 'because') is not the act
+        (
+            "statement",
+            "de",
+            "Der Minister deutete an, man könne nachgeben, obwohl die Partei das abgelehnt hat.",
+        ),
     ],
 )
 def test_typing_rules(want: str, language: str, sentence: str) -> None:

@@ -9,6 +9,41 @@ questions, teasers or fragments come back as :class:`Rejected` with a reason.
 Everything is rule based on lexicon data (``digests/lexicons``) and simplemma
 lemmas, so it runs at thousands of sentences per second and behaves the same
 for any story. Nothing here knows about a particular event.
+
+Typing rules, each one generalisation:
+
+* A main-clause verb asserts an act; a noun only names one, a quotation is the
+  speaker's, a clause of circumstance ('obwohl', 'because') or a zu-/to-infinitive
+  is not the act, and attribution ('laut', 'according to') never types a fact.
+* Reported speech takes the type of what is reported: a cue or a figure in the
+  reported clause outweighs the speech verb, which types a statement only alone.
+* A light verb takes the type of its object noun ('voiced concern', 'declared a
+  state of emergency').
+* A reported figure makes a number_estimate; with a casualty word ('getötet',
+  'killed', 'ums Leben') it ties with an act and wins over military_action but
+  yields to a speech act ('confirmed that 12 died').
+* A natural hazard 'strikes' and 'destroys' without an army: with a hazard word
+  in the sentence, military cues do not type it.
+* A meeting needs two parties ('traf seinen Amtskollegen', not 'hat ein Kraftwerk
+  getroffen'); a participle between article and noun is an adjective.
+* An earlier event recounted in the pluperfect with 'bereits'/'damals' is
+  background (other), unless it recounts what someone said.
+
+Figures: a number is a figure unless it is a clock time, a designator after a
+name ('Fold 3'), a relative date ('vor zwei Jahren'), or refers back to a counted
+group ('the two Norwegians'). A figure types a sentence only when reported: not
+quoted, not glued to a noun ('250-Gramm-Packung'), not measuring a thing
+('magnitude 5.4', '40 Meter lang', '30 km south'), not the ordinal of a time unit.
+The counted noun goes with it ('3 people', '4 missiles', '800 =job').
+
+Actors and agents: a place after a locative ('in der polnischen Hauptstadt') is
+stored as ``^place``, never as the agent; with no named actor, an unknown
+capitalised name next to the verb ('Corvane said') or the head noun of the
+subject ('Exporters criticised') is the agent, unless it is an anaphor ('the
+company') pointing back to a party named before.
+
+Sentences: a line that does not end like a sentence is a headline, teaser or link
+title, never a fact.
 """
 
 from __future__ import annotations

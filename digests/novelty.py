@@ -1,44 +1,52 @@
 """Novelty: does a story already know a fact, in any wording or language?
 
 A candidate fact is *known* when some fact in the story's memory says the same
-thing. Each rule below is one linguistic generalisation; they apply in order.
+thing. Every rule is one linguistic generalisation, stated in one sentence.
 
 Vetoes (any one makes the candidate new):
 
 1. **Polarity.** A negated fact never repeats an affirmative one ("confirmed"
    vs "has not confirmed").
-2. **Numbers.** A figure the known fact does not have makes the candidate new
-   (a changed death toll, a second sum of money); so does a different date when
-   both name one. Dates, times and designators that only one side mentions are
-   detail, not news.
-3. **Actors.** A new actor acting (the subject group of the cue: who confirmed,
-   criticised, thanked) is news: every agent of the candidate must be an actor
-   of the known fact. When both facts name actors they must share one.
+2. **Figures.** A figure the known fact lacks is news (a changed toll, a second
+   sum); so is an equal value that counts another thing ("three months" is not
+   "a third worker"; the dead are never the injured); two facts that each name
+   a date must share it. Dates, times of day and designators only one side
+   mentions are detail.
+3. **Agents.** A new party acting is news, a state or a union alike: each agent
+   of the candidate (the subject of its act) must be an actor of the known fact,
+   a name written in it, a party noun the story already uses, or someone it
+   represents in the story ("der polnische Außenminister Wierzbicki" makes
+   Poland and Wierzbicki one party). The source of a reported figure or of
+   background is no agent, and a known fact that names nobody cannot show a new one.
+4. **Places of meetings.** A meeting in another place is another meeting.
 
-Evidence (what must hold for *known*): the candidate's content must be covered
-by the known fact. Content is a weighted bag of keys that are, where possible,
-language-neutral: actor ids, person surnames, figures, cue concepts (``~thank``
-for "dankte" and "thanked"), the fact's act (its specific type) and words of
-the bilingual table (``=fire`` for "Brand" and "blaze"); other lemmas are
-compared by their stem. Coverage is the candidate's key weight found in the
-known fact over its total weight.
+Evidence: the candidate's content must be covered by the known fact. Content is a
+weighted bag of keys that are language-neutral where possible: actor ids, person
+surnames, figures, cue concepts (``~thank`` for "dankte" and "thanked"), the act
+(the specific type) and words of the bilingual table (``=fire`` for "Brand" and
+"blaze"); other lemmas count by their folded stem.
 
-4. **Across languages only translatable words speak.** When the two facts are
-   in different languages, a lemma that is not in the bilingual table can only
-   match by spelling (names, loanwords); unmatched, it counts for little.
-5. **Same quantity, same thing.** A shared figure is strong evidence: two facts
-   that report the same non-trivial quantity of the same kind of thing about
-   the story's event are the same fact (it weighs as much as two words).
-6. **Same agent, same act.** When the candidate's agents did the same kind of
-   act in the known fact (Putin thanked / Putin praised the same troops), the
-   candidate is known at a lower coverage, since the wording of a repeated act
-   varies most in its object.
-7. **Opposite acts.** A confirmation is never a denial, a demand never a
-   thanks: facts of incompatible specific types must agree almost word for
-   word.
+5. **Across languages only translatable words speak.** A lemma outside the
+   bilingual table matches only by spelling (names, loanwords); unmatched, it
+   weighs little.
+6. **Quotations are phrasing.** Words used only inside a quotation weigh little,
+   since reports of one speech quote different parts of it.
+7. **Story rarity.** A word nearly every fact of the story shares (the company,
+   the town) cannot tell facts apart, so it weighs less.
+8. **Same figures, same thing.** Two facts that report the same figures of the
+   same kind of thing (equal counted nouns, money, a rate, or a shared concept)
+   are the same fact at a lower coverage; figures known from several facts
+   ("four dead, 25 injured" after "25 injured" and "toll rose to four") are
+   known together.
+9. **Same agent, same act.** When the candidate's agents did the same kind of act
+   in the known fact (Putin thanked / Putin praised the troops), the verb naming
+   the act does not count and the rest may be covered by the whole story, since
+   a repeated act varies most in its wording.
+10. **Opposite acts.** Facts of incompatible acts (a confirmation and a denial)
+    must agree almost word for word.
 
-Speech verbs ("said", "erklärte") and attributions carry little weight: "X said"
-is how news is told, not what it tells.
+Speech and attribution concepts weigh little: "X said" is how news is told, not
+what it tells.
 """
 
 from __future__ import annotations

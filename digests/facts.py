@@ -59,6 +59,7 @@ from typing import Any
 import simplemma
 from rapidfuzz import fuzz, process
 
+from digests.labels import FACT_TYPES
 from digests.sentences import lexicon, lexicon_language, split_sentence_spans
 
 __all__ = [
@@ -73,21 +74,6 @@ __all__ = [
     "person_key",
 ]
 
-FACT_TYPES: tuple[str, ...] = (
-    "confirmation",
-    "statement",
-    "thanks_praise",
-    "reaction_criticism",
-    "demand",
-    "meeting_visit",
-    "military_action",
-    "agreement",
-    "number_estimate",
-    "denial",
-    "warning_threat",
-    "decision_policy",
-    "other",
-)
 
 # Tie-break between types whose cues score the same: the more specific speech
 # act wins over the generic one ("confirmed in a statement" is a confirmation).

@@ -9,6 +9,7 @@ key and the problem in one line.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,10 @@ SINK_FORMATS = ("text", "telegram", "markdown")
 SINK_TYPES = ("console",)
 LANGUAGES = ("de", "en")
 ENV_PREFIX = "DIGESTBOT_"
+WEBHOOK_PLATFORMS = ("slack", "discord", "mattermost", "teams", "matrix", "generic")
+_WEBHOOK_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+# Telegram's rule for setWebhook's secret_token.
+_TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +102,67 @@ class SinkConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ServeConfig:
+    """``digestbot serve``: the HTTP server, its endpoints' bounds and their secrets.
+
+    The secrets come from the environment only (see ``config.example.toml``); an
+    endpoint whose secret is not set answers 404, so nothing is ever open by accident.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_body_bytes: int = 1024 * 1024
+    poll: bool = True
+    telegram_webhook_url: str = ""
+    telegram_max_connections: int = 40
+    telegram_drop_pending_updates: bool = False
+    ingest_max_articles: int = 100
+    command_deadline: float = 2.5
+    signature_tolerance: int = 300
+    slack_response_url_prefix: str = "https://hooks.slack.com/"
+    telegram_secret: str = field(default="", repr=False)
+    ingest_token: str = field(default="", repr=False)
+    ingest_secret: str = field(default="", repr=False)
+    slack_signing_secret: str = field(default="", repr=False)
+    mattermost_token: str = field(default="", repr=False)
+    commands_secret: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDeliveryConfig:
+    """The webhook sender: request timeout, retries and the longest 429 wait obeyed."""
+
+    timeout: float = 10.0
+    max_attempts: int = 5
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+    max_retry_after: float = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookConfig:
+    """One outgoing webhook; its subscription target is ``webhook:<name>``.
+
+    ``url`` (and Matrix's access ``token``, the generic sink's signing ``secret``)
+    come from ``DIGESTBOT_SINK_<NAME>_URL`` / ``_TOKEN`` / ``_SECRET``.
+    """
+
+    name: str
+    platform: str
+    channel: str = ""
+    room: str = ""
+    language: str = "en"
+    feeds: tuple[str, ...] = ()
+    url: str = field(default="", repr=False)
+    token: str = field(default="", repr=False)
+    secret: str = field(default="", repr=False)
+
+    @property
+    def target(self) -> str:
+        return f"webhook:{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: str = "<defaults>"
     data_dir: Path = Path("data")
@@ -108,6 +174,9 @@ class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     feeds: tuple[FeedConfig, ...] = ()
     sinks: tuple[SinkConfig, ...] = (SinkConfig(),)
+    serve: ServeConfig = field(default_factory=ServeConfig)
+    webhook_delivery: WebhookDeliveryConfig = field(default_factory=WebhookDeliveryConfig)
+    webhooks: tuple[WebhookConfig, ...] = ()
 
 
 T = TypeVar("T")
@@ -342,6 +411,133 @@ def _sinks(path: str, data: Mapping[str, Any]) -> tuple[SinkConfig, ...]:
     return tuple(sinks)
 
 
+def _boolean(r: _Reader, name: str, default: bool) -> bool:
+    return r.get(name, default, lambda v: v if isinstance(v, bool) else None, "true or false")
+
+
+def _serve(path: str, data: Mapping[str, Any], env: Mapping[str, str]) -> ServeConfig:
+    r = _Reader(path, _table(path, data, "serve"), "serve.")
+    d = ServeConfig()
+    values: dict[str, Any] = {
+        "host": r.string("host", d.host),
+        "port": r.integer("port", d.port, 0),
+        "max_body_bytes": r.integer("max_body_bytes", d.max_body_bytes, 1024),
+        "poll": _boolean(r, "poll", d.poll),
+        "telegram_webhook_url": r.string("telegram_webhook_url", d.telegram_webhook_url),
+        "telegram_max_connections": r.integer(
+            "telegram_max_connections", d.telegram_max_connections, 1
+        ),
+        "telegram_drop_pending_updates": _boolean(
+            r, "telegram_drop_pending_updates", d.telegram_drop_pending_updates
+        ),
+        "ingest_max_articles": r.integer("ingest_max_articles", d.ingest_max_articles, 1),
+        "command_deadline": r.number("command_deadline", d.command_deadline, 0.1, 2.9),
+        "signature_tolerance": r.integer("signature_tolerance", d.signature_tolerance, 1),
+        "slack_response_url_prefix": r.string(
+            "slack_response_url_prefix", d.slack_response_url_prefix
+        ),
+    }
+    r.done()
+    if values["port"] > 65535:
+        raise r.fail("port", "must be at most 65535")
+    if values["telegram_max_connections"] > 100:
+        raise r.fail("telegram_max_connections", "Telegram allows 1 to 100")
+    hook = values["telegram_webhook_url"]
+    if hook and not hook.startswith(("http://", "https://")):
+        raise r.fail("telegram_webhook_url", "must be an http(s):// URL")
+    if not values["slack_response_url_prefix"].startswith(("http://", "https://")):
+        raise r.fail("slack_response_url_prefix", "must be an http(s):// URL prefix")
+    secrets = {
+        "telegram_secret": "WEBHOOK_SECRET",
+        "ingest_token": "INGEST_TOKEN",
+        "ingest_secret": "INGEST_SECRET",
+        "slack_signing_secret": "SLACK_SIGNING_SECRET",
+        "mattermost_token": "MATTERMOST_TOKEN",
+        "commands_secret": "COMMANDS_SECRET",
+    }
+    for name, var in secrets.items():
+        values[name] = env.get(ENV_PREFIX + var, "").strip()
+    telegram_secret = values["telegram_secret"]
+    if telegram_secret and not _TELEGRAM_SECRET.fullmatch(telegram_secret):
+        raise ConfigError(
+            path, "DIGESTBOT_WEBHOOK_SECRET", "Telegram allows 1-256 of A-Z a-z 0-9 _ -"
+        )
+    if hook and not telegram_secret:
+        raise r.fail("telegram_webhook_url", "needs DIGESTBOT_WEBHOOK_SECRET in the environment")
+    return ServeConfig(**values)
+
+
+def _webhook_delivery(path: str, data: Mapping[str, Any]) -> WebhookDeliveryConfig:
+    r = _Reader(path, _table(path, data, "webhook_delivery"), "webhook_delivery.")
+    d = WebhookDeliveryConfig()
+    cfg = WebhookDeliveryConfig(
+        timeout=r.number("timeout", d.timeout, 0.1, 120),
+        max_attempts=r.integer("max_attempts", d.max_attempts, 1),
+        backoff_base=r.number("backoff_base", d.backoff_base, 0.0),
+        backoff_max=r.number("backoff_max", d.backoff_max, 0.0),
+        max_retry_after=r.number("max_retry_after", d.max_retry_after, 0.0),
+    )
+    r.done()
+    return cfg
+
+
+def sink_env(name: str, what: str) -> str:
+    """The environment variable holding a webhook's URL, TOKEN or SECRET."""
+    return f"{ENV_PREFIX}SINK_{name.upper().replace('-', '_')}_{what}"
+
+
+def _webhooks(
+    path: str, data: Mapping[str, Any], env: Mapping[str, str]
+) -> tuple[WebhookConfig, ...]:
+    raw = data.get("webhooks", [])
+    if not isinstance(raw, list):
+        raise ConfigError(path, "webhooks", "expected an array of tables [[webhooks]]")
+    hooks: list[WebhookConfig] = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise ConfigError(path, f"webhooks[{i}]", "expected a table")
+        for secret in ("url", "token", "secret"):
+            if secret in item:
+                hint = sink_env(str(item.get("name", "NAME")), secret.upper())
+                raise ConfigError(
+                    path, f"webhooks[{i}].{secret}", f"secrets never go in files: set {hint}"
+                )
+        r = _Reader(path, item, f"webhooks[{i}].")
+        name = r.string("name", "")
+        if not _WEBHOOK_NAME.fullmatch(name):
+            raise r.fail("name", "1-40 of a-z 0-9 _ - (it names the environment variables)")
+        if any(h.name == name for h in hooks):
+            raise r.fail("name", f"{name!r} is used twice")
+        feeds = r.get(
+            "feeds",
+            (),
+            lambda v: (
+                tuple(v) if isinstance(v, list) and all(isinstance(x, str) for x in v) else None
+            ),
+            "a list of feed names",
+        )
+        hook = WebhookConfig(
+            name=name,
+            platform=r.string("platform", "", WEBHOOK_PLATFORMS),
+            channel=r.string("channel", ""),
+            room=r.string("room", ""),
+            language=r.string("language", "en", LANGUAGES),
+            feeds=feeds,
+            url=env.get(sink_env(name, "URL"), "").strip(),
+            token=env.get(sink_env(name, "TOKEN"), "").strip(),
+            secret=env.get(sink_env(name, "SECRET"), "").strip(),
+        )
+        r.done()
+        if not hook.platform:
+            raise r.fail("platform", "missing: one of " + ", ".join(WEBHOOK_PLATFORMS))
+        if hook.platform == "matrix" and not hook.room:
+            raise r.fail("room", "missing: a Matrix room id like !abc:example.org")
+        if hook.url and not hook.url.startswith(("http://", "https://")):
+            raise ConfigError(path, sink_env(name, "URL"), "must be an http(s):// URL")
+        hooks.append(hook)
+    return tuple(hooks)
+
+
 TOP_LEVEL = {
     "data_dir",
     "redis",
@@ -352,6 +548,9 @@ TOP_LEVEL = {
     "telegram",
     "feeds",
     "sinks",
+    "serve",
+    "webhook_delivery",
+    "webhooks",
 }
 
 
@@ -379,6 +578,9 @@ def parse_config(
         telegram=_telegram(path, data, env),
         feeds=_feeds(path, data, base),
         sinks=_sinks(path, data),
+        serve=_serve(path, data, env),
+        webhook_delivery=_webhook_delivery(path, data),
+        webhooks=_webhooks(path, data, env),
     )
 
 

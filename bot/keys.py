@@ -78,6 +78,15 @@ Rate limits (hash tag ``{P:rl}``: one script checks and takes every bucket):
   pause for everyone / one chat; ``P:{P:rl}:429`` sorted set (chat → ms of its last
   429) that turns 429s from several chats at once into a global pause.
 
+Webhook delivery (``bot.webhook_sender``):
+
+- ``P:{P:outbox}:webhook`` stream: outbox messages for ``webhook:<name>`` targets (same
+  fields as the Telegram stream), consumer group ``webhooks``; a stream of its own so the
+  Telegram sender never sees (and dead-letters) them. Dead letters share ``…:dead``.
+- ``P:whsent:<digest id>:<part>`` string: ``inflight:<owner>`` (PX lease), then
+  ``sent:<status>`` (TTL); the per-part exactly-once marker of a webhook post.
+- ``P:webhook:stats`` hash: counters (sent, retry_after, retried, dead, deactivated).
+
 Bot commands: ``P:digest:now`` set of targets that asked for a digest with
 ``/digest`` while no sender was wired into the bot; the scheduler pops them.
 """
@@ -158,6 +167,13 @@ class Keys:
     def outbox_stream(self) -> str:
         return f"{self._outbox()}:stream"
 
+    def outbox_stream_for(self, target: str) -> str:
+        """The stream a target's digests go to: webhooks have their own (see above)."""
+        return self.webhook_stream() if target.startswith("webhook:") else self.outbox_stream()
+
+    def webhook_stream(self) -> str:
+        return f"{self._outbox()}:webhook"
+
     def outbox_dead(self) -> str:
         return f"{self._outbox()}:dead"
 
@@ -192,6 +208,13 @@ class Keys:
 
     def migrations(self) -> str:
         return f"{self.prefix}:delivery:migrated"
+
+    # webhook delivery --------------------------------------------------------------
+    def webhook_marker(self, digest_id: str, part: int) -> str:
+        return f"{self.prefix}:whsent:{digest_id}:{part}"
+
+    def webhook_stats(self) -> str:
+        return f"{self.prefix}:webhook:stats"
 
     # rate limits -------------------------------------------------------------------
     def _rl(self) -> str:

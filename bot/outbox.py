@@ -13,7 +13,8 @@ Delivery is split in two so that a crash never loses or doubles a digest:
   ``max_stories`` pending entries of every due subscription into one outbox
   message, atomically (one script: read, XADD, trim, record the time).
 
-Senders (``bot.telegram_sender``) read the stream through a consumer group.
+Senders (``bot.telegram_sender``) read the stream through a consumer group;
+``webhook:`` targets go to a stream of their own (``bot.webhook_sender``).
 An outbox message is ``{target, entries: JSON list of entry ids, digest_id}``;
 ``digest_id`` is a hash of the target and the entry ids, so the same digest
 always has the same id, which is what the sender's exactly-once markers use.
@@ -243,13 +244,12 @@ class Outbox:
             ex=self.entry_ttl_s,
         )
         pipe = self.client.pipeline(transaction=False)
-        stream = self.keys.outbox_stream()
         for sub in subs:
             instant = sub.mode == "instant" and not in_quiet_hours(sub, now)
             await self._fan_out(
                 keys=[
                     self.keys.outbox_fanned(sub.target, eid),
-                    stream,
+                    self.keys.outbox_stream_for(sub.target),
                     self.keys.outbox_pending(sub.target),
                 ],
                 args=[
@@ -317,7 +317,7 @@ class Outbox:
             moved = await self._flush(
                 keys=[
                     self.keys.outbox_pending(sub.target),
-                    self.keys.outbox_stream(),
+                    self.keys.outbox_stream_for(sub.target),
                     self.keys.outbox_last_sent(),
                 ],
                 args=[
@@ -350,7 +350,7 @@ class Outbox:
         moved = await self._flush(
             keys=[
                 self.keys.outbox_pending(target),
-                self.keys.outbox_stream(),
+                self.keys.outbox_stream_for(target),
                 self.keys.outbox_last_sent(),
             ],
             args=[

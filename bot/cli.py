@@ -24,6 +24,7 @@ from bot.dedup_store import DedupSettings, DedupStore
 from bot.errors import BotError, InputError
 from bot.feed_state import FeedStateStore
 from bot.keys import Keys
+from bot.netguard import guard_from_config
 from bot.outbox import Outbox
 from bot.pipeline import Pipeline
 from bot.poller import Poller
@@ -153,7 +154,8 @@ async def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
             return 2
         pipeline = _pipeline(cfg, client, keys)
         outbox = Outbox(client, keys, SubscriptionStore(client, keys))
-        async with Poller(cfg.poller, FeedStateStore(client, keys)) as poller:
+        guard = guard_from_config(cfg.security)
+        async with Poller(cfg.poller, FeedStateStore(client, keys), guard=guard) as poller:
             runner = Runner(cfg, poller, pipeline, _sinks(cfg), outbox=outbox)
             if args.once:
                 report = await runner.cycle(feeds, force=True)

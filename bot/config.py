@@ -163,6 +163,16 @@ class WebhookConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SecurityConfig:
+    """Hardening bounds: the SSRF guard's allowlist and the per-user command limit."""
+
+    allow_private: bool = False
+    allow: tuple[str, ...] = ()
+    resolve_timeout: float = 5.0
+    commands_per_minute: int = 20
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: str = "<defaults>"
     data_dir: Path = Path("data")
@@ -174,6 +184,7 @@ class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     feeds: tuple[FeedConfig, ...] = ()
     sinks: tuple[SinkConfig, ...] = (SinkConfig(),)
+    security: SecurityConfig = field(default_factory=SecurityConfig)
     serve: ServeConfig = field(default_factory=ServeConfig)
     webhook_delivery: WebhookDeliveryConfig = field(default_factory=WebhookDeliveryConfig)
     webhooks: tuple[WebhookConfig, ...] = ()
@@ -538,6 +549,37 @@ def _webhooks(
     return tuple(hooks)
 
 
+def _security(path: str, data: Mapping[str, Any]) -> SecurityConfig:
+    r = _Reader(path, _table(path, data, "security"), "security.")
+    d = SecurityConfig()
+    allow_private = r.get(
+        "allow_private", d.allow_private, lambda v: v if isinstance(v, bool) else None, "true/false"
+    )
+    allow = r.get(
+        "allow",
+        d.allow,
+        lambda v: (
+            tuple(v) if isinstance(v, list) and all(isinstance(x, str) for x in v) else None
+        ),
+        "a list of host names, IP addresses or CIDR networks",
+    )
+    cfg = SecurityConfig(
+        allow_private=allow_private,
+        allow=allow,
+        resolve_timeout=r.number("resolve_timeout", d.resolve_timeout, 0.1, 60),
+        commands_per_minute=r.integer("commands_per_minute", d.commands_per_minute, 1),
+    )
+    r.done()
+    try:
+        # Parsed here only to name a bad entry at load time; bot.netguard uses it.
+        from bot.netguard import Allowlist
+
+        Allowlist.parse(allow)
+    except ValueError as exc:
+        raise r.fail("allow", str(exc)) from None
+    return cfg
+
+
 TOP_LEVEL = {
     "data_dir",
     "redis",
@@ -548,6 +590,7 @@ TOP_LEVEL = {
     "telegram",
     "feeds",
     "sinks",
+    "security",
     "serve",
     "webhook_delivery",
     "webhooks",
@@ -578,6 +621,7 @@ def parse_config(
         telegram=_telegram(path, data, env),
         feeds=_feeds(path, data, base),
         sinks=_sinks(path, data),
+        security=_security(path, data),
         serve=_serve(path, data, env),
         webhook_delivery=_webhook_delivery(path, data),
         webhooks=_webhooks(path, data, env),

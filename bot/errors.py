@@ -32,3 +32,7 @@ class InputError(BotError):
     """A file given on the command line cannot be read as articles."""
 
     exit_code = 2
+
+
+class UnsafeURL(FetchError):
+    """A URL the SSRF guard refuses (a non-public address, or its host cannot be resolved)."""

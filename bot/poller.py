@@ -40,6 +40,7 @@ import httpx
 from bot.config import FeedConfig, PollerConfig
 from bot.errors import FetchError
 from bot.feed_state import FeedState, FeedStateStore, redact_url
+from bot.netguard import NetGuard
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +108,8 @@ class _HostSlot:
 def check_url(url: str) -> httpx.URL:
     """The gate every outgoing request passes, each redirect hop included.
 
-    Only http and https for now. The SSRF guard (refusing private, loopback and
-    link-local addresses unless allowed) belongs here.
+    Only http and https. The address check (the SSRF guard) follows in
+    :meth:`Poller._get` and after every redirect, since it must resolve the host.
     """
     try:
         parsed = httpx.URL(url)
@@ -238,8 +239,11 @@ class Poller:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        guard: NetGuard | None = None,
     ) -> None:
         self.cfg = cfg
+        # Strict unless told otherwise: only public addresses (see bot.netguard).
+        self.guard = guard if guard is not None else NetGuard()
         self.states = states
         self.deadline = 2 * (cfg.connect_timeout + cfg.read_timeout)
         self._transport = transport
@@ -440,6 +444,7 @@ class Poller:
             try:
                 # The deadline starts once a slot is held: queueing is not the server's fault.
                 async with asyncio.timeout(self.deadline):
+                    await self.guard.check(target)
                     return await self._follow(target, accept, limit, headers or {}, media_types)
             except TimeoutError:
                 raise _Failure(f"deadline of {self.deadline:g}s exceeded") from None
@@ -480,6 +485,8 @@ class Poller:
                     nxt = check_url(str(bare.join(location)))
                 except (httpx.InvalidURL, ValueError):
                     raise _Failure("redirect to an invalid URL", resp.status_code) from None
+                # Every hop is checked: a public URL must not redirect into the private net.
+                await self.guard.check(nxt)
                 if nxt.userinfo == b"" and url.userinfo and _same_origin(url, nxt):
                     # Like a browser: credentials go along to the same origin, nowhere else.
                     nxt = nxt.copy_with(username=url.username, password=url.password)

@@ -16,6 +16,7 @@ import pytest
 from bot.config import FeedConfig, PollerConfig
 from bot.errors import FetchError
 from bot.feed_state import FeedState, FeedStateStore, redact_url
+from bot.netguard import NetGuard
 from bot.poller import FetchResult, Poller, check_url, decode_html
 from tests.httpserver import (
     ETAG,
@@ -43,6 +44,8 @@ CFG = PollerConfig(
     page_max_bytes=32 * 1024,
 )
 T0 = 1_700_000_000.0
+# The test server is on loopback, which the SSRF guard refuses unless allowed.
+LOOPBACK = NetGuard(allow=["127.0.0.0/8", "::1", "localhost"])
 
 
 class Clock:
@@ -62,7 +65,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 async def poller(feed_states: FeedStateStore, clock: Clock) -> AsyncIterator[Poller]:
-    async with Poller(CFG, feed_states, clock=clock, rng=random.Random(7)) as p:
+    async with Poller(CFG, feed_states, clock=clock, rng=random.Random(7), guard=LOOPBACK) as p:
         yield p
 
 
@@ -288,7 +291,8 @@ async def test_backoff_doubles_up_to_the_cap_with_bounded_jitter(
     replay = random.Random(42)
     f = feed(feed_server.url("/status/503"))
     delays = []
-    async with Poller(cfg, feed_states, clock=clock, rng=random.Random(42)) as poller:
+    rng = random.Random(42)
+    async with Poller(cfg, feed_states, clock=clock, rng=rng, guard=LOOPBACK) as poller:
         for n in range(1, 8):
             result = await poller.fetch_feed(f)
             assert result.status == "error"
@@ -401,7 +405,7 @@ async def test_global_limit_across_hosts(
         for h in ("127.0.0.1", "localhost")
         for i in range(4)
     ]
-    async with Poller(cfg, feed_states, clock=clock) as poller:
+    async with Poller(cfg, feed_states, clock=clock, guard=LOOPBACK) as poller:
         results = await poller.poll(feeds)
     assert all(r.status == "ok" for r in results)
     st = feed_server.st

@@ -59,6 +59,7 @@ async def test_subscribe_then_digests_arrive_once(
         config.write_text(
             f'[redis]\nprefix = "{keys.prefix}"\n'
             f'[telegram]\nbase_url = "{emu.url}"\nowners = [501]\nper_chat_per_second = 50.0\n'
+            '[security]\nallow = ["127.0.0.1"]\n'  # the feed is on loopback
             f'[[feeds]]\nurl = "{feed_url}"\nname = "Loopback"\ninterval = 1\n'
             'full_text = "never"\n'
         )

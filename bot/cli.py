@@ -24,6 +24,8 @@ from bot.dedup_store import DedupSettings, DedupStore
 from bot.errors import BotError, InputError
 from bot.feed_state import FeedStateStore
 from bot.keys import Keys
+from bot.log_redaction import config_secrets
+from bot.log_redaction import install as install_redaction
 from bot.netguard import guard_from_config
 from bot.outbox import Outbox
 from bot.pipeline import Pipeline
@@ -353,6 +355,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         cfg = load_config(_config_path(args.config))
+        # Before anything can log: tokens and passwords never reach the log output.
+        install_redaction(config_secrets(cfg))
         if args.command == "check-config":
             return cmd_check_config(cfg, args)
         if args.command == "run":

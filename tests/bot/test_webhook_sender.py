@@ -1,0 +1,245 @@
+"""The webhook sender against real receivers on loopback and a real Redis.
+
+Every platform gets the digest once and within its limits; 429 waits for
+Retry-After, 404/410 deactivate the webhook, 5xx are retried and then
+dead-lettered, and a second run posts nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+
+import pytest
+import redis.asyncio as aioredis
+
+from bot.config import WebhookConfig, WebhookDeliveryConfig
+from bot.keys import Keys
+from bot.outbox import Outbox
+from bot.subscription_store import SubscriptionStore
+from bot.webhook_sender import WebhookSender, WebhookSenderSettings
+from digests.models import DigestEntry, FactOut, SourceRef
+from digests.subscriptions import Subscription
+from tests.webhook_receivers import GENERIC_SECRET, MATRIX_TOKEN, PLATFORMS, WebhookReceivers
+
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+DELIVERY = WebhookDeliveryConfig(timeout=5.0, max_attempts=3, backoff_base=0.01, backoff_max=0.05)
+
+
+def entry(n: int, facts: int = 2) -> DigestEntry:
+    src = SourceRef("Continental Wire", f"https://wire.example/{n}")
+    return DigestEntry(
+        story_id=f"s{n}",
+        title=f"Harbour strike day {n} <&>",
+        status="new_story",
+        language="en",
+        facts=[
+            FactOut("statement", f"The union said the strike would last {n + i} days.", "", (src,))
+            for i in range(facts)
+        ],
+        sources=[src],
+    )
+
+
+def hooks_for(receivers: WebhookReceivers) -> list[WebhookConfig]:
+    return [
+        WebhookConfig(
+            name=p,
+            platform=p,
+            room="!room:example.org" if p == "matrix" else "",
+            url=receivers.hook_url(p),
+            token=MATRIX_TOKEN if p == "matrix" else "",
+            secret=GENERIC_SECRET if p == "generic" else "",
+        )
+        for p in PLATFORMS
+    ]
+
+
+@pytest.fixture
+def receivers() -> Iterator[WebhookReceivers]:
+    server = WebhookReceivers().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def sender(
+    redis_client: aioredis.Redis, keys: Keys, receivers: WebhookReceivers
+) -> AsyncIterator[WebhookSender]:
+    store = SubscriptionStore(redis_client, keys)
+    for hook in hooks_for(receivers):
+        await store.put(Subscription(target=hook.target, chat_type="webhook"))
+    notes: list[str] = []
+
+    async def notify(text: str) -> None:
+        notes.append(text)
+
+    s = WebhookSender(
+        redis_client,
+        keys,
+        hooks_for(receivers),
+        DELIVERY,
+        settings=WebhookSenderSettings(consumer="test"),
+        owners_notify=notify,
+    )
+    s.notes = notes  # type: ignore[attr-defined]
+    try:
+        yield s
+    finally:
+        await s.aclose()
+
+
+async def fan_out(client: aioredis.Redis, keys: Keys, *entries: DigestEntry) -> None:
+    outbox = Outbox(client, keys, SubscriptionStore(client, keys), platforms=("webhook",))
+    for e in entries:
+        await outbox.fan_out(e, "Continental Wire", NOW)
+
+
+async def test_every_platform_gets_the_digest_once(
+    sender: WebhookSender, receivers: WebhookReceivers, redis_client: aioredis.Redis, keys: Keys
+) -> None:
+    await fan_out(redis_client, keys, entry(1))
+    assert await redis_client.xlen(keys.outbox_stream()) == 0  # Telegram's stream untouched
+    assert await sender.drain_once() == len(PLATFORMS)
+    for platform in PLATFORMS:
+        got = receivers.all(platform)
+        assert [r.status for r in got] in ([200], [202], [204]), (platform, got)
+        assert not got[0].problem
+    assert receivers.all("discord")[0].query["wait"] == ["true"]
+    generic = receivers.all("generic")[0]
+    assert generic.body["entries"][0]["story_id"] == "s1"
+    assert "Harbour strike day 1 &lt;&amp;&gt;" in json.dumps(receivers.all("slack")[0].body)
+    # Fan-out again (a retry of the pipeline) and drain again: nothing new is posted.
+    await fan_out(redis_client, keys, entry(1))
+    assert await sender.drain_once() == 0
+    assert sum(len(receivers.all(p)) for p in PLATFORMS) == len(PLATFORMS)
+    assert await redis_client.xlen(keys.webhook_stream()) == 0
+
+
+async def test_a_long_digest_is_split_within_each_platforms_limits(
+    sender: WebhookSender, receivers: WebhookReceivers, redis_client: aioredis.Redis, keys: Keys
+) -> None:
+    big = entry(2, facts=1500)
+    await fan_out(redis_client, keys, big)
+    await sender.drain_once()
+    for platform in ("slack", "discord", "mattermost", "teams", "matrix"):
+        got = receivers.all(platform)
+        assert got and all(200 <= r.status < 300 and not r.problem for r in got), platform
+    assert len(receivers.all("discord")) > 10 and len(receivers.all("mattermost")) > 1
+    txns = [r.path.rsplit("/", 1)[1] for r in receivers.all("matrix")]
+    assert len(set(txns)) == len(txns)
+
+
+async def test_429_waits_for_retry_after_then_posts_once(
+    sender: WebhookSender, receivers: WebhookReceivers, redis_client: aioredis.Redis, keys: Keys
+) -> None:
+    receivers.script("slack", (429, {"Retry-After": "0.3"}, b"rate_limited"))
+    receivers.script("discord", (429, {}, b'{"retry_after": 0.2, "global": false}'))
+    receivers.script("matrix", (429, {}, b'{"errcode": "M_LIMIT_EXCEEDED", "retry_after_ms": 200}'))
+    await fan_out(redis_client, keys, entry(3))
+    await sender.drain_once()
+    for platform in ("slack", "discord", "matrix"):
+        statuses = [r.status for r in receivers.all(platform)]
+        assert statuses == [429, 200], (platform, statuses)
+    slack = receivers.all("slack")
+    assert sender.stats.retry_after == 3
+    assert sender.stats.dead == 0
+    assert len(slack) == 2
+
+
+async def test_404_and_410_deactivate_and_tell_the_owners(
+    sender: WebhookSender, receivers: WebhookReceivers, redis_client: aioredis.Redis, keys: Keys
+) -> None:
+    receivers.script("discord", (404, {}, b'{"message": "Unknown Webhook", "code": 10015}'))
+    receivers.script("teams", (410, {}, b""))
+    await fan_out(redis_client, keys, entry(4))
+    await sender.drain_once()
+    store = SubscriptionStore(redis_client, keys)
+    for name in ("discord", "teams"):
+        sub = await store.get(f"webhook:{name}")
+        assert sub is not None and not sub.active and sub.deactivated_reason.startswith("gone")
+    assert await redis_client.hexists(keys.deactivations(), "webhook:discord")
+    notes = sender.notes  # type: ignore[attr-defined]
+    assert any("discord" in n and "deactivated" in n for n in notes)
+    assert all(receivers.hook_url("discord") not in n for n in notes)
+    dead = await redis_client.xrange(keys.outbox_dead())
+    assert {d[b"target"] for _, d in dead} == {b"webhook:discord", b"webhook:teams"}
+    # The next digest does not go to the deactivated webhooks at all.
+    await fan_out(redis_client, keys, entry(5))
+    await sender.drain_once()
+    assert len(receivers.all("discord")) == 1 and len(receivers.all("slack")) == 2
+
+
+async def test_5xx_is_retried_with_backoff_then_dead_lettered(
+    sender: WebhookSender, receivers: WebhookReceivers, redis_client: aioredis.Redis, keys: Keys
+) -> None:
+    receivers.script("mattermost", (500, {}, b"oops"))
+    receivers.script("generic", *[(503, {}, b"")] * 3)
+    await fan_out(redis_client, keys, entry(6))
+    await sender.drain_once()
+    assert [r.status for r in receivers.all("mattermost")] == [500, 200]
+    assert [r.status for r in receivers.all("generic")] == [503, 503, 503]
+    dead = await redis_client.xrange(keys.outbox_dead())
+    assert len(dead) == 1
+    letter = dead[0][1]
+    assert letter[b"target"] == b"webhook:generic"
+    assert b"after 3 attempts" in letter[b"reason"]
+    assert receivers.hook_url("generic").encode() not in b"".join(letter.values())
+
+
+async def test_a_restart_mid_digest_posts_no_part_twice(
+    redis_client: aioredis.Redis, keys: Keys, receivers: WebhookReceivers
+) -> None:
+    """The first run posts some parts and dies; the next run posts only the rest."""
+    hooks = [h for h in hooks_for(receivers) if h.platform == "discord"]
+    store = SubscriptionStore(redis_client, keys)
+    await store.put(Subscription(target="webhook:discord", chat_type="webhook"))
+    await fan_out(redis_client, keys, entry(7, facts=200))
+    # The first run gets a 500 for the second part: it is cancelled while backing off.
+    first = WebhookSender(
+        redis_client,
+        keys,
+        hooks,
+        WebhookDeliveryConfig(max_attempts=5, backoff_base=30.0, backoff_max=30.0),
+        settings=WebhookSenderSettings(consumer="same-name"),
+    )
+    # Part 0 goes through, part 1 fails with 500, and the sender waits 15-30 s to retry.
+    original = receivers._answer
+    calls = {"n": 0}
+
+    def flaky(*args: object) -> tuple[int, object, dict[str, str], str]:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            return 500, {"error": "down"}, {}, "scripted 500"
+        return original(*args)  # type: ignore[arg-type]
+
+    receivers._answer = flaky  # type: ignore[method-assign]
+    task = asyncio.create_task(first.drain_once())
+    digest = (await redis_client.xrange(keys.webhook_stream()))[0][1][b"digest_id"].decode()
+    for _ in range(250):
+        # Cancelled in the backoff wait, not mid-request: a part whose request was in
+        # flight keeps its lease (it may have been posted) and waits for it to end.
+        if calls["n"] >= 2 and not await redis_client.exists(keys.webhook_marker(digest, 1)):
+            break
+        await asyncio.sleep(0.02)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await first.aclose()
+    receivers._answer = original  # type: ignore[method-assign]
+    posted_before = [r for r in receivers.all("discord") if r.status == 200]
+    assert len(posted_before) == 1
+    second = WebhookSender(
+        redis_client, keys, hooks, DELIVERY, settings=WebhookSenderSettings(consumer="same-name")
+    )
+    try:
+        assert await second.drain_once() == 1
+    finally:
+        await second.aclose()
+    accepted = [json.dumps(r.body) for r in receivers.all("discord") if r.status == 200]
+    assert len(accepted) == len(set(accepted)) > 2
+    assert second.stats.dead == 0

@@ -134,9 +134,7 @@ class Allowlist:
 
     def allows_host(self, host: str) -> bool:
         host = host.lower().rstrip(".")
-        return host in self.hosts or any(
-            host.endswith(d) or host == d[1:] for d in self.domains
-        )
+        return host in self.hosts or any(host.endswith(d) or host == d[1:] for d in self.domains)
 
     def allows_ip(self, ip: IPAddress) -> bool:
         return any(ip.version == net.version and ip in net for net in self.networks)

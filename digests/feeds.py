@@ -41,10 +41,11 @@ MAX_FUTURE = timedelta(days=1)
 
 # Internal entities that are short literals cannot amplify; anything else is refused.
 MAX_ENTITY_DECLARATIONS = 64
+MAX_ENTITY_EXPANSION = 1_000_000  # characters
 _SAFE_ENTITY = re.compile(
-    rb"<!ENTITY\s+[A-Za-z_][\w.-]*\s+"
-    rb"(?:\"(?:[^\"&%<]{0,64}|&#(?:\d{1,7}|x[0-9A-Fa-f]{1,6});)\""
-    rb"|'(?:[^'&%<]{0,64}|&#(?:\d{1,7}|x[0-9A-Fa-f]{1,6});)')\s*>"
+    rb"<!ENTITY\s+([A-Za-z_][\w.-]*)\s+"
+    rb"(?:\"([^\"&%<]{0,64}|&#(?:\d{1,7}|x[0-9A-Fa-f]{1,6});)\""
+    rb"|'([^'&%<]{0,64}|&#(?:\d{1,7}|x[0-9A-Fa-f]{1,6});)')\s*>"
 )
 _EBCDIC_MARKER = b"\x4c\x6f\xa7\x94"
 _HTML_PAGE = re.compile(rb"<!doctype\s+html|<html[\s>]", re.IGNORECASE)
@@ -471,9 +472,20 @@ def _screen_entities(data: bytes) -> str | None:
     declared = view.count(b"<!ENTITY")
     if not declared or b"<!DOCTYPE" not in view:
         return None
-    safe = len(_SAFE_ENTITY.findall(view))
-    if safe != declared or declared > MAX_ENTITY_DECLARATIONS:
+    safe = _SAFE_ENTITY.findall(view)
+    if len(safe) != declared or declared > MAX_ENTITY_DECLARATIONS:
         return "entity declarations refused (only short literal internal entities are allowed)"
+    # Short literals still amplify linearly ("&a;" -> 64 characters, a million times):
+    # the expanded total is bounded too.
+    expansion = sum(
+        view.count(b"&" + name + b";") * (1 if (dq or sq).startswith(b"&#") else len(dq or sq))
+        for name, dq, sq in safe
+    )
+    if expansion > MAX_ENTITY_EXPANSION:
+        return (
+            f"entity expansion refused ({expansion} characters, "
+            f"at most {MAX_ENTITY_EXPANSION} allowed)"
+        )
     return None
 
 

@@ -16,7 +16,6 @@ import logging
 import re
 import struct
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,6 +38,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot.command_limit import CommandRateLimiter
 from bot.config import Config, FeedConfig
 from bot.dedup_store import EXACT_REASONS, SIG_BYTES, DedupSettings
 from bot.feed_state import FeedStateStore
@@ -67,6 +67,8 @@ log = logging.getLogger(__name__)
 ADMIN_CACHE_SECONDS = 60.0
 COMMANDS_PER_MINUTE = 20
 MAX_IMPORT_BYTES = 1 << 20
+# The longest command taken: "/addfeed <url of up to 2048 characters> <name>" fits.
+MAX_COMMAND_CHARS = 2500
 RECENT_STORIES = 10
 STORY_SCAN = 60  # newest story ids looked at for /stories
 MAX_STORY_FACTS = 200
@@ -95,36 +97,6 @@ class Request:
 
 
 Handler = Callable[[Request, Context], Awaitable[None]]
-
-
-class CommandLimiter:
-    """A sliding window of commands per sender; the polite note goes out once per window."""
-
-    def __init__(
-        self, limit: int, window: float = 60.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.limit = limit
-        self.window = window
-        self.clock = clock
-        self._hits: dict[int, deque[float]] = {}
-        self._noted: dict[int, float] = {}
-
-    def hit(self, sender: int) -> Literal["ok", "note", "drop"]:
-        now = self.clock()
-        if len(self._hits) > 10_000:
-            # Forget idle senders so a crowd passing through never grows the dict for ever.
-            self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - self.window}
-            self._noted = {k: v for k, v in self._noted.items() if v > now}
-        hits = self._hits.setdefault(sender, deque())
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        if len(hits) < self.limit:
-            hits.append(now)
-            return "ok"
-        if self._noted.get(sender, 0.0) > now:
-            return "drop"
-        self._noted[sender] = hits[0] + self.window
-        return "note"
 
 
 class AdminCache:
@@ -371,7 +343,7 @@ class Commands:
     keys: Keys
     deliver_now: DeliverNow | None = None
     commands_per_minute: int = COMMANDS_PER_MINUTE
-    limiter: CommandLimiter = field(init=False)
+    limiter: CommandRateLimiter = field(init=False)
     admins_cache: AdminCache = field(init=False)
 
     def __post_init__(self) -> None:
@@ -389,7 +361,7 @@ class Commands:
             near_threshold=self.cfg.dedup.near_threshold,
         )
         self.owner_ids = frozenset(self.cfg.telegram.owners)
-        self.limiter = CommandLimiter(self.commands_per_minute)
+        self.limiter = CommandRateLimiter(self.client, self.keys, self.commands_per_minute)
         self.admins_cache = AdminCache(ADMIN_CACHE_SECONDS)
 
     # guards ------------------------------------------------------------------------
@@ -469,13 +441,18 @@ class Commands:
         sender = update.effective_user or update.effective_chat
         if sender is None:
             return
-        verdict = self.limiter.hit(sender.id)
+        verdict = await self.limiter.hit(sender.id)
+        # Telegram bounds a message at 4096 characters; other front ends may not.
+        text_len = len(message.text or message.caption or "") if message is not None else 0
+        refusal = "rate_limited" if verdict == "note" else ""
         if verdict == "ok":
-            return
-        if verdict == "note":
+            if not is_command or text_len <= MAX_COMMAND_CHARS:
+                return
+            refusal = "too_long"
+        if refusal:
             req = await self._request(update, context)
             if req is not None:
-                await self._refuse(req, "rate_limited")
+                await self._refuse(req, refusal)
         raise ApplicationHandlerStop
 
     # replies -----------------------------------------------------------------------

@@ -89,6 +89,10 @@ Webhook delivery (``bot.webhook_sender``):
 
 Bot commands: ``P:digest:now`` set of targets that asked for a digest with
 ``/digest`` while no sender was wired into the bot; the scheduler pops them.
+Per-sender command limit (hash tag ``{P:cmd:<sender>}``, one script reads both):
+``P:{P:cmd:<sender>}:rate`` string, the GCRA "theoretical arrival time" in ms of the
+sender's command bucket, and ``P:{P:cmd:<sender>}:noted`` string, "the polite note went
+out"; both PX, gone when the sender is idle.
 """
 
 from __future__ import annotations
@@ -243,6 +247,12 @@ class Keys:
 
     def digest_requests(self) -> str:
         return f"{self.prefix}:digest:now"
+
+    def command_rate(self, sender: int | str) -> str:
+        return f"{self.prefix}:{{{self.prefix}:cmd:{sender}}}:rate"
+
+    def command_noted(self, sender: int | str) -> str:
+        return f"{self.prefix}:{{{self.prefix}:cmd:{sender}}}:noted"
 
     def all_pattern(self) -> str:
         return f"{self.prefix}:*"

@@ -44,7 +44,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.commands import COMMANDS_PER_MINUTE, Callback, Commands, Context
+from bot.commands import Callback, Commands, Context
 from bot.config import Config
 from bot.errors import ConfigError
 from bot.keys import Keys
@@ -197,7 +197,7 @@ def build_application(
     *,
     deliver_now: Callable[[str], Awaitable[int]] | None = None,
     builder: ApplicationBuilder | None = None,
-    commands_per_minute: int = COMMANDS_PER_MINUTE,
+    commands_per_minute: int | None = None,
 ) -> Application:
     """The bot, ready for :func:`run_bot` (or a webhook server feeding ``update_queue``).
 
@@ -227,7 +227,8 @@ def build_application(
         api, files = api_urls(cfg.telegram.base_url)
         builder = builder.base_url(api).base_file_url(files)
     app = builder.post_init(post_init).build()
-    _wire(app, Commands(cfg, client, keys, deliver_now, commands_per_minute))
+    per_minute = commands_per_minute or cfg.security.commands_per_minute
+    _wire(app, Commands(cfg, client, keys, deliver_now, per_minute))
     app.add_error_handler(_on_error(token))
     return app
 

@@ -541,9 +541,12 @@ def key_breakdown(server: Server, keys: Keys, articles: int) -> dict[str, Any]:
 
 async def claim_many(
     store: DedupStore, articles: Sequence[Article], now: datetime, concurrency: int,
-    epochs: int = 1,
+    epochs: int = 1, batch: int = 0,
 ) -> tuple[list[Decision], list[float]]:
     """Claims in order; with ``concurrency`` > 1, that many claims are in flight at once.
+
+    ``batch`` > 0 claims that many articles per ``DedupStore.claim_many`` call (one
+    round trip), one batch after another; an article's latency is its batch's.
 
     ``epochs`` > 1 claims article i at ``now`` minus ``i % epochs`` dedup epochs, so the
     store looks like one that has run for a whole TTL (every live epoch holds data).
@@ -552,6 +555,17 @@ async def claim_many(
     stamps = [now - (i % max(1, epochs)) * step for i in range(len(articles))]
     decisions: list[Decision] = [("", None)] * len(articles)
     latencies = [0.0] * len(articles)
+    if batch > 0:
+        for start in range(0, len(articles), batch):
+            chunk = articles[start : start + batch]
+            t = time.perf_counter()
+            # One stamp per batch: the batch API takes one "now", as a poll cycle does.
+            found = await store.claim_many(chunk, stamps[start])
+            took = time.perf_counter() - t
+            for i, decision in enumerate(found, start):
+                latencies[i] = took
+                decisions[i] = (decision.kind, decision.duplicate_of)
+        return decisions, latencies
     work = iter(enumerate(articles))
 
     async def worker() -> None:
@@ -567,8 +581,8 @@ async def claim_many(
 
 async def _ours_async(
     server: Server, prefix: str, stored: Sequence[Article],
-    query_sets: Sequence[tuple[str, int, Sequence[Query]]], now: datetime,
-    insert_concurrency: int, breakdown: bool, epochs: int,
+    query_sets: Sequence[tuple[str, int, int, Sequence[Query]]], now: datetime,
+    insert_concurrency: int, breakdown: bool, epochs: int, insert_batch: int,
 ) -> Run:
     client = aioredis.Redis.from_url(server.url)
     await client.ping()
@@ -578,7 +592,8 @@ async def _ours_async(
     try:
         before = server.used_memory()
         meter = Meter(server)
-        decisions, latencies = await claim_many(store, stored, now, insert_concurrency, epochs)
+        decisions, latencies = await claim_many(store, stored, now, insert_concurrency, epochs,
+                                                insert_batch)
         phases["insert"] = meter.phase(
             "insert", insert_concurrency, decisions, latencies, None, store.round_trips
         )
@@ -586,11 +601,12 @@ async def _ours_async(
         extra: dict[str, Any] = {}
         if breakdown:
             extra["redis_keys"] = key_breakdown(server, keys, len(stored))
-        for name, concurrency, queries in query_sets:
+        for name, concurrency, batch, queries in query_sets:
             store.round_trips = 0
             meter = Meter(server)
             articles = [q.article for q in queries]
-            decisions, latencies = await claim_many(store, articles, now, concurrency)
+            decisions, latencies = await claim_many(store, articles, now, concurrency,
+                                                    batch=batch)
             phases[name] = meter.phase(
                 name, concurrency, decisions, latencies, queries, store.round_trips
             )
@@ -602,14 +618,14 @@ async def _ours_async(
 
 def run_ours(
     server: Server, stored: Sequence[Article],
-    query_sets: Sequence[tuple[str, int, Sequence[Query]]], now: datetime, tag: str,
-    insert_concurrency: int, breakdown: bool, epochs: int = 1,
+    query_sets: Sequence[tuple[str, int, int, Sequence[Query]]], now: datetime, tag: str,
+    insert_concurrency: int, breakdown: bool, epochs: int = 1, insert_batch: int = 0,
 ) -> Run:
     prefix = f"bench{tag}"
     server.reset([f"{prefix}:*"])
     try:
         return asyncio.run(_ours_async(server, prefix, stored, query_sets, now,
-                                       insert_concurrency, breakdown, epochs))
+                                       insert_concurrency, breakdown, epochs, insert_batch))
     finally:
         server.reset([f"{prefix}:*"])
 
@@ -858,12 +874,15 @@ def intro(meta: dict[str, Any]) -> list[str]:
         f"CPUs {srv['cpu_affinity']}; {srv['config']}",
         f"client: one Python process pinned to CPU {meta['client_cpu']} of {meta['cpus']}; "
         "Redis is its own process (its CPU is the 'srv µs' column). 'x16' = 16 claims in "
-        "flight from the same one client core (asyncio); all other figures are sequential. "
+        "flight from the same one client core (asyncio); "
+        f"'b{meta['batch']}' = claim_many() calls of {meta['batch']} "
+        "articles, one after another (what a poll cycle does with a feed's new items); all "
+        "other figures are one claim at a time. "
         "'core art/s' = 1e6 / client CPU µs per article: what the client core sustains when "
         "it never waits (robust to a busy machine; Redis then needs 'srv µs' on its core).",
         f"ours: DedupSettings() (shards {meta['ours_settings']['shards']}, "
         f"{meta['ours_settings']['ttl_days']} d TTL), MinHash {NUM_PERM} perms, LSH "
-        f"{BANDS}x{ROWS}, inserts claimed {meta['insert_concurrency']} in flight, stored "
+        f"{BANDS}x{ROWS}, inserts claimed in batches of {meta['batch']}, stored "
         f"articles spread over {meta.get('epochs', 1)} dedup epoch(s). datasketch: "
         f"MinHashLSH(threshold={NEAR_JACCARD}, num_perm={NUM_PERM}) -> "
         f"{meta['datasketch_bands']} bands x {meta['datasketch_rows']} rows, "
@@ -893,13 +912,15 @@ def report(results: dict[str, Any]) -> str:
     for size in results["sizes"]:
         o, d = size["ours"], size["datasketch"]
         ds_rate = d["phases"]["lookup+insert"]["rate"]
-        for s, names in ((o, ("lookup+insert", "lookup+insert x16")), (d, ("lookup+insert",))):
+        ours_names = ("lookup+insert", "lookup+insert x16", "lookup+insert batch")
+        for s, names in ((o, ours_names), (d, ("lookup+insert",))):
             for name in names:
                 p = s["phases"][name]
                 ins = s["phases"]["insert"]
                 rows.append([
                     f"{s['size']:,}",
-                    s["system"] + (" x16" if name.endswith("x16") else ""),
+                    s["system"] + {"lookup+insert x16": " x16",
+                                   "lookup+insert batch": f" b{meta['batch']}"}.get(name, ""),
                     f"{ins['rate']:,.0f}",
                     f"{p['rate']:,.0f}",
                     f"{p['rate'] / ds_rate:.1f}x",
@@ -967,10 +988,15 @@ def report(results: dict[str, Any]) -> str:
     for size in results["sizes"]:
         o, d = size["ours"], size["datasketch"]
         seq, conc = o["phases"]["lookup+insert"], o["phases"]["lookup+insert x16"]
+        bat = o["phases"]["lookup+insert batch"]
         ins = o["phases"]["insert"]
         ds = d["phases"]["lookup+insert"]
         rt = max(seq["round_trips"], conc["round_trips"], ins["round_trips"])
         checks = [
+            (f">= 1,500 art/s batches of {meta['batch']} ({bat['rate']:,.0f})",
+             bat["rate"] >= 1500),
+            (f">= 10x datasketch, batches vs sequential ({bat['rate'] / ds['rate']:.1f}x)",
+             bat["rate"] >= 10 * ds["rate"]),
             (f">= 1,500 art/s sequential ({seq['rate']:,.0f})", seq["rate"] >= 1500),
             (f">= 1,500 art/s x16 ({conc['rate']:,.0f})", conc["rate"] >= 1500),
             (f">= 1,500 inserts/s ({ins['rate']:,.0f})", ins["rate"] >= 1500),
@@ -1019,6 +1045,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ds-config", default=None,
                         help="skip the option sweep, e.g. 'prepickle=False bulk=session "
                         "query=query insert=unchecked'")
+    parser.add_argument("--batch", type=int, default=64,
+                        help="articles per claim_many call in the batch pass and the inserts")
     parser.add_argument("--sweep-size", type=int, default=3000)
     parser.add_argument("--sweep-queries", type=int, default=400)
     parser.add_argument("--output", type=Path, default=RESULTS)
@@ -1064,18 +1092,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         ds_shape = (0, 0)
         for size in sizes:
             stored = [gen.article(s) for s in specs[:size]]
-            seq_queries, conc_queries = gen.queries(specs[:size], args.queries, str(size), 2)
-            query_sets = [("lookup+insert", 1, seq_queries),
-                          ("lookup+insert x16", args.concurrency, conc_queries)]
+            seq_queries, conc_queries, batch_queries = gen.queries(
+                specs[:size], args.queries, str(size), 3)
+            query_sets = [("lookup+insert", 1, 0, seq_queries),
+                          ("lookup+insert x16", args.concurrency, 0, conc_queries),
+                          ("lookup+insert batch", 1, args.batch, batch_queries)]
             ours_runs: list[Run] = []
             for r in range(args.runs):
                 run = run_ours(server, stored, query_sets, now, f"{size}r{r}",
-                               args.concurrency, breakdown=r == 0, epochs=args.epochs)
+                               args.concurrency, breakdown=r == 0, epochs=args.epochs,
+                               insert_batch=args.batch if args.epochs == 1 else 0)
                 ours_runs.append(run)
                 ph = run.phases
                 print(f"  ours N={size:,} run {r + 1}: insert {ph['insert'].rate:,.0f}/s, "
                       f"lookup+insert {ph['lookup+insert'].rate:,.0f}/s "
-                      f"(x16 {ph['lookup+insert x16'].rate:,.0f}/s), "
+                      f"(x16 {ph['lookup+insert x16'].rate:,.0f}/s, "
+                      f"batch {ph['lookup+insert batch'].rate:,.0f}/s), "
                       f"{run.bytes_per_article:,.0f} B/art", flush=True)
             ds_runs: list[Run] = []
             for r in range(args.runs):
@@ -1115,6 +1147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "queries_per_set": args.queries,
                 "runs": args.runs,
                 "insert_concurrency": args.concurrency,
+                "batch": args.batch,
                 "epochs": args.epochs,
                 "ours_settings": asdict(DedupSettings()),
                 "datasketch_config": ds_cfg.label(),

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import math
 import struct
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import redis.asyncio as aioredis
+from redis.exceptions import NoScriptError
 
 from bot.keys import Keys
 from digests.dedup import WEAK_JACCARD, Candidate, verify_near_duplicate
@@ -23,6 +25,8 @@ from digests.models import Article, DedupDecision
 SIG_BYTES = NUM_PERM * 2
 EXACT_REASONS = ("guid", "url", "content")
 MAX_COMMIT_RETRIES = 3
+# reason byte of a MinHash duplicate: after the exact signals (see the script).
+_MINHASH_REASON = bytes([len(EXACT_REASONS) + 1])
 
 # Records: b"N" + signature + id + b"\0" + lead    (an accepted article)
 #          b"D" + original key (8) + reason (1) + similarity (f32) + id   (a duplicate)
@@ -305,67 +309,126 @@ class DedupStore:
             self._sig_bytes,
         ]
 
-    async def _call(self, args: list[bytes]) -> list[bytes]:
+    def _claim_args(self, claim: _Claim) -> list[bytes]:
+        args = self._args(claim.fp, claim.article, claim.now, claim.mode)
+        if claim.mode == "new":
+            args.append(str(len(claim.seen)).encode())
+            args.extend(claim.seen)
+        elif claim.mode == "near":
+            verdict = claim.verdict
+            assert verdict is not None and verdict.duplicate_of is not None
+            sim = struct.pack("<f", verdict.similarity)
+            args.extend([claim.key_of[verdict.duplicate_of], _MINHASH_REASON, sim])
+        return args
+
+    async def _run(self, claims: Sequence[_Claim]) -> list[list[bytes]]:
+        """One round trip for all ``claims``: a direct call for one, a pipeline for more."""
         self.round_trips += 1
-        result: list[bytes] = await self._script(keys=[self.keys.dedup_route()], args=args)
-        return result
+        route = self.keys.dedup_route()
+        if len(claims) == 1:
+            reply: list[bytes] = await self._script(keys=[route], args=self._claim_args(claims[0]))
+            return [reply]
+        argv = [self._claim_args(c) for c in claims]
+        for attempt in range(2):
+            pipe = self.client.pipeline(transaction=False)
+            for args in argv:
+                # EVALSHA, not the Script object: redis-py would add a SCRIPT EXISTS round
+                # trip to every pipeline that holds a Script call.
+                pipe.evalsha(self._script.sha, 1, route, *args)
+            replies = await pipe.execute(raise_on_error=False)
+            missing = any(isinstance(r, NoScriptError) for r in replies)
+            if missing and attempt == 0:
+                # The server lost its script cache (restart, SCRIPT FLUSH): load and redo.
+                # Calls that did run are idempotent: an article already claimed answers "exact".
+                await self.client.script_load(_SCRIPT)
+                self.round_trips += 1
+                continue
+            for r in replies:
+                if isinstance(r, Exception):
+                    raise r
+            return [list(r) for r in replies]
+        raise AssertionError("unreachable")
 
     async def claim(self, article: Article, now: datetime) -> DedupDecision:
         """Atomically accept ``article`` as new or name what it duplicates."""
-        fp = fingerprint(article)
-        seen: list[bytes] = []
-        candidates: list[Candidate] = []
-        key_of: dict[str, bytes] = {}
-        mode = "probe"
-        for _ in range(MAX_COMMIT_RETRIES + 1):
-            args = self._args(fp, article, now, mode)
-            if mode == "new":
-                args.append(str(len(seen)).encode())
-                args.extend(seen)
-            reply = await self._call(args)
-            tag = reply[0]
-            if tag == b"exact":
-                which = int(reply[1])
-                orig = _record_id(reply[3]) if reply[3] else ""
-                return DedupDecision(
-                    kind="exact",
-                    duplicate_of=orig or article.id,
-                    reason=fp.exact[which - 1][0],
-                    similarity=1.0,
-                )
-            if tag == b"new":
-                return DedupDecision(kind="new")
-            if tag == b"near":
-                # Verified in the script (signature agreement >= threshold) and recorded.
-                return DedupDecision(
-                    kind="near",
-                    duplicate_of=_record_id(reply[3]),
-                    reason="minhash",
-                    similarity=round(int(reply[2]) / NUM_PERM, 3),
-                )
-            # b"cand": verify the proposed candidates, then commit the verdict.
-            for i in range(1, len(reply), 3):
-                seen.append(reply[i])
-                cand = _candidate(reply[i], int(reply[i + 1]), reply[i + 2])
-                if cand is not None:
-                    candidates.append(cand)
-                    key_of[cand.article_id] = reply[i]
-            decision = verify_near_duplicate(fp, candidates, self.settings.near_threshold)
-            if decision.kind == "near" and decision.duplicate_of is not None:
-                args = self._args(fp, article, now, "near")
-                sim = struct.pack("<f", decision.similarity)
-                args.extend([key_of[decision.duplicate_of], bytes([len(EXACT_REASONS) + 1]), sim])
-                reply = await self._call(args)
-                if reply[0] == b"exact":
-                    # Another worker claimed this very article meanwhile.
-                    which = int(reply[1])
-                    orig = _record_id(reply[3]) if reply[3] else ""
-                    return DedupDecision(
-                        kind="exact",
-                        duplicate_of=orig or article.id,
-                        reason=fp.exact[which - 1][0],
-                    )
-                return decision
-            mode = "new"
-        # Candidates kept appearing (a hot burst of look-alikes): accept rather than loop.
-        return DedupDecision(kind="new")
+        return (await self.claim_many([article], now))[0]
+
+    async def claim_many(self, articles: Sequence[Article], now: datetime) -> list[DedupDecision]:
+        """Claim ``articles`` in order, all in one round trip when none needs verifying.
+
+        The server runs the scripts one after another in list order, so a later
+        article sees an earlier one of the same batch exactly as if they had been
+        claimed one by one. Only articles whose LSH candidates need the client's
+        lead comparison take a second round trip (again one for all of them).
+        """
+        claims = [_Claim(article, fingerprint(article), now) for article in articles]
+        pending = claims
+        while pending:
+            replies = await self._run(pending)
+            for claim, reply in zip(pending, replies, strict=True):
+                self._interpret(claim, reply)
+            pending = [c for c in claims if c.decision is None]
+        return [c.decision for c in claims if c.decision is not None]
+
+    def _interpret(self, claim: _Claim, reply: list[bytes]) -> None:
+        tag = reply[0]
+        fp = claim.fp
+        if tag == b"exact":
+            which = int(reply[1])
+            orig = _record_id(reply[3]) if reply[3] else ""
+            claim.decision = DedupDecision(
+                kind="exact",
+                duplicate_of=orig or claim.article.id,
+                reason=fp.exact[which - 1][0],
+                similarity=1.0,
+            )
+            return
+        if claim.mode == "near":
+            # The committed verdict of the client-side verification.
+            claim.decision = claim.verdict
+            return
+        if tag == b"new":
+            claim.decision = DedupDecision(kind="new")
+            return
+        if tag == b"near":
+            # Verified in the script (signature agreement >= threshold) and recorded.
+            claim.decision = DedupDecision(
+                kind="near",
+                duplicate_of=_record_id(reply[3]),
+                reason="minhash",
+                similarity=round(int(reply[2]) / NUM_PERM, 3),
+            )
+            return
+        # b"cand": verify the proposed candidates, then commit the verdict.
+        for i in range(1, len(reply), 3):
+            claim.seen.append(reply[i])
+            cand = _candidate(reply[i], int(reply[i + 1]), reply[i + 2])
+            if cand is not None:
+                claim.candidates.append(cand)
+                claim.key_of[cand.article_id] = reply[i]
+        verdict = verify_near_duplicate(fp, claim.candidates, self.settings.near_threshold)
+        claim.attempts += 1
+        if verdict.kind == "near" and verdict.duplicate_of is not None:
+            claim.verdict = verdict
+            claim.mode = "near"
+        elif claim.attempts > MAX_COMMIT_RETRIES:
+            # Candidates kept appearing (a hot burst of look-alikes): accept rather than loop.
+            claim.decision = DedupDecision(kind="new")
+        else:
+            claim.mode = "new"
+
+
+@dataclass(slots=True)
+class _Claim:
+    """One article's way through the probe / verify / commit exchange."""
+
+    article: Article
+    fp: Fingerprint
+    now: datetime
+    mode: str = "probe"
+    seen: list[bytes] = field(default_factory=list)
+    candidates: list[Candidate] = field(default_factory=list)
+    key_of: dict[str, bytes] = field(default_factory=dict)
+    verdict: DedupDecision | None = None
+    attempts: int = 0
+    decision: DedupDecision | None = None

@@ -6,6 +6,7 @@ and saves the state they need (dedup index, story profiles, fact memory).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from bot.source_lines import SourceLines
 from bot.story_store import StoryStore
 from digests.digest import Outcome, make_entry, source_of
 from digests.facts import Fact, extract_facts
-from digests.models import Article, FactOut, SourceRef
+from digests.models import Article, DedupDecision, FactOut, SourceRef
 from digests.novelty import new_facts
 from digests.stories import (
     ArticleProfile,
@@ -24,6 +25,10 @@ from digests.stories import (
     merge,
     new_story,
 )
+
+# Articles claimed per dedup round trip; bounded so one huge feed can't hold a cycle's
+# Redis connection for long or delay the first digests of the cycle.
+CLAIM_BATCH = 64
 
 
 def fact_out(fact: Fact, source: SourceRef) -> FactOut:
@@ -64,6 +69,17 @@ class Pipeline:
 
     async def process(self, article: Article, now: datetime) -> Outcome:
         decision = await self.dedup.claim(article, now)
+        return await self._decided(article, decision, now)
+
+    async def process_many(self, articles: Sequence[Article], now: datetime) -> list[Outcome]:
+        """Process ``articles`` in order; their dedup claims share one round trip."""
+        decisions = await self.dedup.claim_many(articles, now)
+        return [
+            await self._decided(article, decision, now)
+            for article, decision in zip(articles, decisions, strict=True)
+        ]
+
+    async def _decided(self, article: Article, decision: DedupDecision, now: datetime) -> Outcome:
         explain: dict[str, Any] = {
             "dedup": {
                 "kind": decision.kind,
@@ -166,4 +182,4 @@ def _sentence_explain(
     return out
 
 
-__all__ = ["ArticleProfile", "Pipeline", "fact_out"]
+__all__ = ["CLAIM_BATCH", "ArticleProfile", "Pipeline", "fact_out"]

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from bot.config import Config, FeedConfig
 from bot.outbox import Outbox
-from bot.pipeline import Pipeline
+from bot.pipeline import CLAIM_BATCH, Pipeline
 from bot.poller import FetchResult, Poller
 from bot.sinks import Sink
 from bot.sources import articles_from_bytes
@@ -102,14 +102,16 @@ class Runner:
         ordered = sorted(
             ((feed, a) for feed, arts in batches for a in arts), key=lambda fa: fa[1].published
         )
-        for feed, article in ordered:
-            article = await self._full_text(feed, article)
-            report.articles += 1
-            outcome = await self.pipeline.process(article, now)
-            report.outcomes.append(outcome)
-            if self.outbox is not None and outcome.entry is not None:
-                # Subscriptions name feeds by the same label the articles carry as source.
-                await self.outbox.fan_out(outcome.entry, feed.name or feed.url, now)
+        for start in range(0, len(ordered), CLAIM_BATCH):
+            chunk = ordered[start : start + CLAIM_BATCH]
+            texts = [await self._full_text(feed, article) for feed, article in chunk]
+            report.articles += len(chunk)
+            outcomes = await self.pipeline.process_many(texts, now)
+            for (feed, _), outcome in zip(chunk, outcomes, strict=True):
+                report.outcomes.append(outcome)
+                if self.outbox is not None and outcome.entry is not None:
+                    # Subscriptions name feeds by the same label the articles carry as source.
+                    await self.outbox.fan_out(outcome.entry, feed.name or feed.url, now)
         entries = [o.entry for o in report.outcomes if o.entry is not None]
         for sink in self.sinks:
             await sink.deliver(entries)

@@ -67,7 +67,7 @@ def normalise_words(text: str) -> list[str]:
 
 
 def shingle_hashes(words: list[str]) -> np.ndarray:
-    """Distinct 32-bit hashes of the word 3-shingles (a single hash for shorter texts)."""
+    """32-bit hashes of the word 3-shingles (a single hash for shorter texts)."""
     if not words:
         return np.zeros(0, dtype=np.uint64)
     # map() over a C function keeps the per-word cost out of the interpreter loop.
@@ -75,8 +75,8 @@ def shingle_hashes(words: list[str]) -> np.ndarray:
     ids = np.fromiter(map(zlib.crc32, encoded), dtype=np.uint64, count=len(encoded))
     if len(ids) < SHINGLE:
         ids = np.concatenate([ids, np.zeros(SHINGLE - len(ids), dtype=np.uint64)])
-    mixed = (ids[:-2] * _M1 + ids[1:-1] * _M2 + ids[2:]) & _MASK32
-    result: np.ndarray = np.unique(mixed)
+    # Repeated shingles are kept: the minimum is the same, and dropping them costs more.
+    result: np.ndarray = (ids[:-2] * _M1 + ids[1:-1] * _M2 + ids[2:]) & _MASK32
     return result
 
 
@@ -90,18 +90,24 @@ def minhash(hashes: np.ndarray) -> np.ndarray:
     return result
 
 
-_BAND_TAGS = tuple(bytes([i]) for i in range(BANDS))
-_ROW_BYTES = ROWS * 4
+# Band values: the rows of a band combined with odd multipliers and the band index,
+# then a splitmix64 finaliser so every byte (the store shards on the first two) is mixed.
+_BAND_MUL = _rng.integers(1, 2**63, size=(1, ROWS), dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+_BAND_SALT = _rng.integers(0, 2**63, size=BANDS, dtype=np.uint64)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
 
 
 def band_values(signature: np.ndarray) -> tuple[bytes, ...]:
-    buf = signature.astype("<u4").tobytes()
-    blake = hashlib.blake2b
-    step = _ROW_BYTES
-    return tuple(
-        blake(_BAND_TAGS[i] + buf[i * step : (i + 1) * step], digest_size=8).digest()
-        for i in range(BANDS)
-    )
+    rows = signature.reshape(BANDS, ROWS)
+    h = (rows * _BAND_MUL).sum(axis=1, dtype=np.uint64) + _BAND_SALT
+    h ^= h >> np.uint64(30)
+    h *= _MIX1
+    h ^= h >> np.uint64(27)
+    h *= _MIX2
+    h ^= h >> np.uint64(31)
+    buf = h.astype("<u8").tobytes()
+    return tuple(buf[i * 8 : i * 8 + 8] for i in range(BANDS))
 
 
 def content_text(article: Article) -> str:

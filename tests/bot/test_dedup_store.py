@@ -115,3 +115,46 @@ async def test_state_expires_after_ttl(redis_client: aioredis.Redis, keys: Keys)
     # After the TTL the article is forgotten: the same text is new again.
     later = now + timedelta(days=5)
     assert (await s.claim(article("old-again", url="https://news.example/x"), later)).kind == "new"
+
+
+async def test_batch_decides_like_one_by_one_and_sees_its_own_earlier_articles(
+    redis_client: aioredis.Redis, keys: Keys
+) -> None:
+    trimmed = BODY.replace("the mayor said", "according to the mayor")
+    other = (
+        "A heatwave closed four schools in the valley on Monday. Temperatures reached 39 "
+        "degrees in the afternoon and the health office asked older people to stay indoors. "
+        "Farmers reported damage to the maize harvest and called for emergency aid."
+    )
+    batch = [
+        article("b1"),
+        article("b2", url="https://news.example/b1"),  # same URL as b1, in the same batch
+        article("b3", text=trimmed, title="Tram line gets green light"),
+        article("b4", text=other, title="Heat closes schools"),
+    ]
+    s = store(redis_client, keys)
+    trips = s.round_trips
+    decisions = await s.claim_many(batch, NOW)
+    assert [(d.kind, d.duplicate_of) for d in decisions] == [
+        ("new", None),
+        ("exact", "b1"),
+        ("near", "b1"),
+        ("new", None),
+    ]
+    assert s.round_trips - trips == 1
+    # The batch left the same state as single claims: a repeat of each is suppressed.
+    again = await s.claim_many([article("b5", text=other, url="https://news.example/b4")], NOW)
+    assert (again[0].kind, again[0].duplicate_of) == ("exact", "b4")
+
+
+async def test_batch_survives_a_flushed_script_cache(
+    redis_client: aioredis.Redis, keys: Keys
+) -> None:
+    s = store(redis_client, keys)
+    await s.claim(article("c1"), NOW)
+    await redis_client.script_flush()
+    decisions = await s.claim_many(
+        [article("c2", url="https://news.example/c1"), article("c3", text="Fresh text " * 40)],
+        NOW,
+    )
+    assert [d.kind for d in decisions] == ["exact", "new"]

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import redis.asyncio as aioredis
 import telegram
@@ -28,7 +28,7 @@ from bot.log_redaction import config_secrets
 from bot.log_redaction import install as install_redaction
 from bot.netguard import guard_from_config
 from bot.outbox import Outbox
-from bot.pipeline import CLAIM_BATCH, Pipeline
+from bot.pipeline import Pipeline
 from bot.poller import Poller
 from bot.ratelimit import Limits
 from bot.redis_conn import open_redis
@@ -40,7 +40,6 @@ from bot.story_store import StoryStore
 from bot.subscription_store import SubscriptionStore
 from bot.telegram_bot import api_urls, build_application, run_bot
 from bot.telegram_sender import TelegramSender
-from digests.digest import Outcome
 from digests.models import Article
 from digests.render import TELEGRAM_LIMIT, render_messages
 
@@ -272,19 +271,6 @@ def explain_text(article_id: str, explain: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _write_outcome(out: TextIO, outcome: Outcome, args: argparse.Namespace, language: str) -> None:
-    if args.format == "json":
-        record = outcome.replay_record(explain=args.explain)
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        return
-    if outcome.entry is not None:
-        limit = TELEGRAM_LIMIT if args.format == "telegram" else 100_000
-        for message in render_messages([outcome.entry], args.format, language, limit):
-            out.write(message + "\n\n")
-    if args.explain:
-        out.write(explain_text(outcome.article.id, outcome.explain) + "\n\n")
-
-
 async def cmd_replay(cfg: Config, args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     articles = _load_inputs(args.paths, now)
@@ -294,14 +280,20 @@ async def cmd_replay(cfg: Config, args: argparse.Namespace) -> int:
         keys = Keys(cfg.redis.prefix)
         pipeline = _pipeline(cfg, client, keys)
         out = sys.stdout
-        done = 0
-        for start in range(0, len(articles), CLAIM_BATCH):
-            chunk = articles[start : start + CLAIM_BATCH]
-            for outcome in await pipeline.process_many(chunk, now):
-                _write_outcome(out, outcome, args, language)
-            done += len(chunk)
+        for i, article in enumerate(articles, 1):
+            outcome = await pipeline.process(article, now)
+            if args.format == "json":
+                record = outcome.replay_record(explain=args.explain)
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            else:
+                if outcome.entry is not None:
+                    limit = TELEGRAM_LIMIT if args.format == "telegram" else 100_000
+                    for message in render_messages([outcome.entry], args.format, language, limit):
+                        out.write(message + "\n\n")
+                if args.explain:
+                    out.write(explain_text(outcome.article.id, outcome.explain) + "\n\n")
             if show_progress:
-                _progress(done, len(articles))
+                _progress(i, len(articles))
         out.flush()
     return 0
 

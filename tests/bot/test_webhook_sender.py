@@ -220,7 +220,7 @@ async def test_a_restart_mid_digest_posts_no_part_twice(
     receivers._answer = flaky  # type: ignore[method-assign]
     task = asyncio.create_task(first.drain_once())
     digest = (await redis_client.xrange(keys.webhook_stream()))[0][1][b"digest_id"].decode()
-    for _ in range(250):
+    for _ in range(750):
         # Cancelled in the backoff wait, not mid-request: a part whose request was in
         # flight keeps its lease (it may have been posted) and waits for it to end.
         if calls["n"] >= 2 and not await redis_client.exists(keys.webhook_marker(digest, 1)):

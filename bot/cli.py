@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import redis.asyncio as aioredis
 import telegram
@@ -28,7 +28,7 @@ from bot.log_redaction import config_secrets
 from bot.log_redaction import install as install_redaction
 from bot.netguard import guard_from_config
 from bot.outbox import Outbox
-from bot.pipeline import Pipeline
+from bot.pipeline import CLAIM_BATCH, Pipeline
 from bot.poller import Poller
 from bot.ratelimit import Limits
 from bot.redis_conn import open_redis
@@ -40,6 +40,7 @@ from bot.story_store import StoryStore
 from bot.subscription_store import SubscriptionStore
 from bot.telegram_bot import api_urls, build_application, run_bot
 from bot.telegram_sender import TelegramSender
+from digests.digest import Outcome
 from digests.models import Article
 from digests.render import TELEGRAM_LIMIT, render_messages
 
@@ -220,6 +221,38 @@ async def cmd_deadletters(cfg: Config, args: argparse.Namespace) -> int:
         return 0
 
 
+async def cmd_serve(cfg: Config, args: argparse.Namespace) -> int:
+    """Webhook mode: the HTTP server of ``bot.server`` with the senders and the poller."""
+    from bot.server import Server, serve
+
+    async with _store(cfg) as client:
+        keys = Keys(cfg.redis.prefix)
+        server = Server(cfg, client, keys, _pipeline(cfg, client, keys))
+        await serve(server, host=args.host or "", port=args.port)
+    return 0
+
+
+async def cmd_deadletters(cfg: Config, args: argparse.Namespace) -> int:
+    from bot.deadletters import DeadLetters
+
+    async with _store(cfg) as client:
+        letters = DeadLetters(client, Keys(cfg.redis.prefix))
+        if args.dl_command == "list":
+            for letter in await letters.oldest(args.limit):
+                print(letter.line())
+            return 0
+        if not args.ids and not args.all:
+            print("name dead-letter ids, or --all", file=sys.stderr)
+            return 2
+        if args.dl_command == "retry":
+            moved = await letters.retry(args.ids, everything=args.all)
+            print(f"{len(moved)} dead letters queued again")
+            return 0
+        dropped = await letters.drop(args.ids, everything=args.all)
+        print(f"{dropped} dead letters dropped")
+        return 0
+
+
 def _progress(done: int, total: int) -> None:
     width = 30
     filled = width * done // max(total, 1)
@@ -271,6 +304,19 @@ def explain_text(article_id: str, explain: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _write_outcome(out: TextIO, outcome: Outcome, args: argparse.Namespace, language: str) -> None:
+    if args.format == "json":
+        record = outcome.replay_record(explain=args.explain)
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return
+    if outcome.entry is not None:
+        limit = TELEGRAM_LIMIT if args.format == "telegram" else 100_000
+        for message in render_messages([outcome.entry], args.format, language, limit):
+            out.write(message + "\n\n")
+    if args.explain:
+        out.write(explain_text(outcome.article.id, outcome.explain) + "\n\n")
+
+
 async def cmd_replay(cfg: Config, args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     articles = _load_inputs(args.paths, now)
@@ -280,20 +326,14 @@ async def cmd_replay(cfg: Config, args: argparse.Namespace) -> int:
         keys = Keys(cfg.redis.prefix)
         pipeline = _pipeline(cfg, client, keys)
         out = sys.stdout
-        for i, article in enumerate(articles, 1):
-            outcome = await pipeline.process(article, now)
-            if args.format == "json":
-                record = outcome.replay_record(explain=args.explain)
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            else:
-                if outcome.entry is not None:
-                    limit = TELEGRAM_LIMIT if args.format == "telegram" else 100_000
-                    for message in render_messages([outcome.entry], args.format, language, limit):
-                        out.write(message + "\n\n")
-                if args.explain:
-                    out.write(explain_text(outcome.article.id, outcome.explain) + "\n\n")
+        done = 0
+        for start in range(0, len(articles), CLAIM_BATCH):
+            chunk = articles[start : start + CLAIM_BATCH]
+            for outcome in await pipeline.process_many(chunk, now):
+                _write_outcome(out, outcome, args, language)
+            done += len(chunk)
             if show_progress:
-                _progress(i, len(articles))
+                _progress(done, len(articles))
         out.flush()
     return 0
 
@@ -391,6 +431,19 @@ def build_parser() -> argparse.ArgumentParser:
         act = dead_sub.add_parser(action, help=f"{what} dead letters")
         act.add_argument("ids", nargs="*", metavar="ID")
         act.add_argument("--all", action="store_true", help=f"{what} every dead letter")
+
+    serve = sub.add_parser("serve", help="webhook mode: HTTP server, senders and poller")
+    serve.add_argument("--host", default="", help="listen address (default: serve.host)")
+    serve.add_argument("--port", type=int, default=None, help="port (default: serve.port)")
+
+    dead = sub.add_parser("deadletters", help="list, retry or drop undeliverable digests")
+    dead_sub = dead.add_subparsers(dest="dl_command", required=True, metavar="ACTION")
+    listing = dead_sub.add_parser("list", help="the dead letters, oldest first")
+    listing.add_argument("--limit", type=int, default=100)
+    for action, what in (("retry", "queue again"), ("drop", "delete")):
+        act = dead_sub.add_parser(action, help=f"{what} dead letters")
+        act.add_argument("ids", nargs="*", metavar="ID")
+        act.add_argument("--all", action="store_true", help=f"{what} every dead letter")
     return parser
 
 
@@ -408,6 +461,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(cmd_run(cfg, args))
         if args.command == "replay":
             return asyncio.run(cmd_replay(cfg, args))
+        if args.command == "serve":
+            return asyncio.run(cmd_serve(cfg, args))
+        if args.command == "deadletters":
+            return asyncio.run(cmd_deadletters(cfg, args))
         if args.command == "serve":
             return asyncio.run(cmd_serve(cfg, args))
         if args.command == "deadletters":

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -33,12 +34,13 @@ from bot.config import (
     WebhookDeliveryConfig,
 )
 from bot.keys import Keys
+from bot.request_auth import slack_signature
 from bot.server import Server, serve
 from bot.subscription_store import SubscriptionStore, telegram_target
 from bot.telegram_sender import SenderSettings
 from bot.webhook_sender import WebhookSenderSettings
 from digests.subscriptions import Subscription
-from digests.webhooks import github_signature
+from digests.webhooks import github_signature, standard_webhooks_signature
 from tests.telegram_emulator import RateLimits, TelegramEmulator
 from tests.webhook_receivers import GENERIC_SECRET, MATRIX_TOKEN, PLATFORMS, WebhookReceivers
 
@@ -358,3 +360,185 @@ async def test_healthz_reports_redis_poller_and_lag(start_serve: Starter) -> Non
         values = await running.metrics()
         assert values["digestbot_articles_fetched_total{via=poll}"] > 0
         assert values["digestbot_poll_cycles_total{}"] >= 1
+
+
+# -- bad input: 4xx with a reason, never 500 ---------------------------------------------------
+
+
+def _slack_headers(body: bytes, timestamp: int | None = None) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    return {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": slack_signature(SLACK_SECRET, ts, body),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+
+def _signed_headers(body: bytes, msg_id: str = "cmd-1") -> dict[str, str]:
+    ts = int(time.time())
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(ts),
+        "webhook-signature": standard_webhooks_signature(COMMANDS_SECRET, msg_id, ts, body),
+        "Content-Type": "application/json",
+    }
+
+
+GARBAGE = [
+    b"",
+    b"not json at all",
+    b"\xff\xfe\x00garbage",
+    b"[]",
+    b"null",
+    b"42",
+    b'"a string"',
+    b'{"update_id": "x"}',
+    b'{"update_id": 1, "message": "x"}',
+    b'{"update_id": 2, "message": {"chat": 5}}',
+    b'{"update_id": 3, "callback_query": []}',
+    b'{"articles": []}',
+    b'{"articles": [1, 2]}',
+    b'{"id": 1}',
+    b'{"id": "a", "title": 5}',
+    b'{"target": 5, "command": []}',
+    b'{"target": "x", "command": ""}',
+    b"[" * 50_000,
+    b"a=%zz&b=\xff",
+    b"a=1&" * 200,
+    b"{" + b'"k":' * 1000,
+]
+
+
+def _headers_for(path: str, body: bytes) -> dict[str, str]:
+    if path == "/telegram":
+        return {"X-Telegram-Bot-Api-Secret-Token": TG_SECRET}
+    if path == "/ingest":
+        return {"Authorization": f"Bearer {INGEST_TOKEN}"}
+    if path == "/slack/commands":
+        return _slack_headers(body)
+    if path == "/mattermost/commands":
+        return {"Authorization": f"Bearer {MM_TOKEN}"}
+    return _signed_headers(body)
+
+
+ENDPOINTS = ["/telegram", "/ingest", "/slack/commands", "/mattermost/commands", "/commands"]
+
+
+async def test_garbage_to_every_endpoint_gets_4xx_never_500(start_serve: Starter) -> None:
+    async with start_serve() as running:
+        seen: dict[int, int] = {}
+        for path in ENDPOINTS:
+            for body in GARBAGE:
+                response = await running.post(path, body, _headers_for(path, body))
+                status = response.status_code
+                seen[status] = seen.get(status, 0) + 1
+                assert status < 500, (path, body[:40], status, response.text)
+                if status >= 400:
+                    assert response.json()["error"], (path, body[:40])
+            # Without credentials: refused before anything is parsed.
+            response = await running.post(path, b'{"update_id": 9}', {})
+            assert response.status_code in (401, 403), path
+            # Larger than the bound, declared or streamed: 413.
+            big = b"x" * (MAX_BODY + 1)
+            response = await running.post(path, big, _headers_for(path, big))
+            assert response.status_code == 413, path
+
+            async def chunks() -> AsyncIterator[bytes]:
+                for _ in range(MAX_BODY // 4096 + 2):
+                    yield b"y" * 4096
+
+            response = await running.http.post(
+                running.url + path, content=chunks(), headers=_headers_for(path, b"")
+            )
+            assert response.status_code in (401, 403, 413), path
+        for method, path in (("POST", "/healthz"), ("GET", "/ingest"), ("GET", "/nowhere")):
+            response = await running.http.request(method, running.url + path)
+            assert 400 <= response.status_code < 500
+        assert 400 in seen  # malformed JSON really was parsed and refused
+        health = await running.http.get(running.url + "/healthz")
+        assert health.status_code == 200
+        values = await running.metrics()
+        assert not any(
+            k.startswith("digestbot_http_requests_total") and "status=5" in k for k in values
+        )
+
+
+# -- commands from other platforms --------------------------------------------------------------
+
+
+def _slack_form(text: str, channel: str = "C-slack", response_url: str = "") -> bytes:
+    return urlencode(
+        {
+            "command": "/digestbot",
+            "text": text,
+            "channel_id": channel,
+            "user_id": "U1",
+            "response_url": response_url,
+        }
+    ).encode()
+
+
+async def test_slack_commands_signed_answered_or_deferred(
+    start_serve: Starter, receivers: WebhookReceivers, redis_client: aioredis.Redis, keys: Keys
+) -> None:
+    async with start_serve() as running:
+        await running.ingest(ARTICLES[0])
+        body = _slack_form("stories")
+        response = await running.post("/slack/commands", body, _slack_headers(body))
+        assert response.status_code == 200
+        assert "Recent stories" in response.json()["text"]
+        # Stale (replayed) and forged requests are refused.
+        stale = await running.post(
+            "/slack/commands", body, _slack_headers(body, int(time.time()) - 301)
+        )
+        assert stale.status_code == 401
+        forged = dict(_slack_headers(body), **{"X-Slack-Signature": "v0=" + "0" * 64})
+        assert (await running.post("/slack/commands", body, forged)).status_code == 401
+        # unsubscribe, then subscribe again, as the channel's webhook
+        body = _slack_form("unsubscribe")
+        response = await running.post("/slack/commands", body, _slack_headers(body))
+        assert "Unsubscribed" in response.json()["text"]
+        sub = await SubscriptionStore(redis_client, keys).get("webhook:slack-room")
+        assert sub is not None and not sub.active
+        body = _slack_form("subscribe")
+        response = await running.post("/slack/commands", body, _slack_headers(body))
+        assert "Subscribed" in response.json()["text"]
+        sub = await SubscriptionStore(redis_client, keys).get("webhook:slack-room")
+        assert sub is not None and sub.active
+        body = _slack_form("subscribe", channel="C-unknown")
+        response = await running.post("/slack/commands", body, _slack_headers(body))
+        assert "no webhook configured" in response.json()["text"]
+    # A command slower than the deadline is answered at once and completed by response_url.
+    async with start_serve(serve_changes={"command_deadline": 0.0}) as running:
+        body = _slack_form("feeds", response_url=receivers.url + "/slack/response-1")
+        response = await running.post("/slack/commands", body, _slack_headers(body))
+        assert response.status_code == 200 and "Working on it" in response.json()["text"]
+        await _until(lambda: any(r.path == "/slack/response-1" for r in receivers.all("slack")))
+        # A response_url outside the configured prefix is never called.
+        body = _slack_form("feeds", response_url="http://169.254.169.254/latest")
+        response = await running.post("/slack/commands", body, _slack_headers(body))
+        assert "too long" in response.json()["text"]
+
+
+async def test_mattermost_and_signed_generic_commands(
+    start_serve: Starter, redis_client: aioredis.Redis, keys: Keys
+) -> None:
+    async with start_serve() as running:
+        form = urlencode({"token": MM_TOKEN, "channel_id": "C-mattermost", "text": "stories"})
+        response = await running.post(
+            "/mattermost/commands",
+            form.encode(),
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert response.status_code == 200 and response.json()["text"] == "No stories yet."
+        wrong = urlencode({"token": "nope", "channel_id": "C-mattermost", "text": "stories"})
+        response = await running.post("/mattermost/commands", wrong.encode())
+        assert response.status_code == 401
+        body = json.dumps({"target": "generic-room", "command": "unsubscribe"}).encode()
+        response = await running.post("/commands", body, _signed_headers(body))
+        assert response.status_code == 200 and "Unsubscribed" in response.json()["text"]
+        sub = await SubscriptionStore(redis_client, keys).get("webhook:generic-room")
+        assert sub is not None and not sub.active
+        tampered = body.replace(b"unsubscribe", b"subscribe")
+        response = await running.post("/commands", tampered, _signed_headers(body))
+        assert response.status_code == 401

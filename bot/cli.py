@@ -221,38 +221,6 @@ async def cmd_deadletters(cfg: Config, args: argparse.Namespace) -> int:
         return 0
 
 
-async def cmd_serve(cfg: Config, args: argparse.Namespace) -> int:
-    """Webhook mode: the HTTP server of ``bot.server`` with the senders and the poller."""
-    from bot.server import Server, serve
-
-    async with _store(cfg) as client:
-        keys = Keys(cfg.redis.prefix)
-        server = Server(cfg, client, keys, _pipeline(cfg, client, keys))
-        await serve(server, host=args.host or "", port=args.port)
-    return 0
-
-
-async def cmd_deadletters(cfg: Config, args: argparse.Namespace) -> int:
-    from bot.deadletters import DeadLetters
-
-    async with _store(cfg) as client:
-        letters = DeadLetters(client, Keys(cfg.redis.prefix))
-        if args.dl_command == "list":
-            for letter in await letters.oldest(args.limit):
-                print(letter.line())
-            return 0
-        if not args.ids and not args.all:
-            print("name dead-letter ids, or --all", file=sys.stderr)
-            return 2
-        if args.dl_command == "retry":
-            moved = await letters.retry(args.ids, everything=args.all)
-            print(f"{len(moved)} dead letters queued again")
-            return 0
-        dropped = await letters.drop(args.ids, everything=args.all)
-        print(f"{dropped} dead letters dropped")
-        return 0
-
-
 def _progress(done: int, total: int) -> None:
     width = 30
     filled = width * done // max(total, 1)
@@ -431,19 +399,6 @@ def build_parser() -> argparse.ArgumentParser:
         act = dead_sub.add_parser(action, help=f"{what} dead letters")
         act.add_argument("ids", nargs="*", metavar="ID")
         act.add_argument("--all", action="store_true", help=f"{what} every dead letter")
-
-    serve = sub.add_parser("serve", help="webhook mode: HTTP server, senders and poller")
-    serve.add_argument("--host", default="", help="listen address (default: serve.host)")
-    serve.add_argument("--port", type=int, default=None, help="port (default: serve.port)")
-
-    dead = sub.add_parser("deadletters", help="list, retry or drop undeliverable digests")
-    dead_sub = dead.add_subparsers(dest="dl_command", required=True, metavar="ACTION")
-    listing = dead_sub.add_parser("list", help="the dead letters, oldest first")
-    listing.add_argument("--limit", type=int, default=100)
-    for action, what in (("retry", "queue again"), ("drop", "delete")):
-        act = dead_sub.add_parser(action, help=f"{what} dead letters")
-        act.add_argument("ids", nargs="*", metavar="ID")
-        act.add_argument("--all", action="store_true", help=f"{what} every dead letter")
     return parser
 
 
@@ -461,10 +416,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(cmd_run(cfg, args))
         if args.command == "replay":
             return asyncio.run(cmd_replay(cfg, args))
-        if args.command == "serve":
-            return asyncio.run(cmd_serve(cfg, args))
-        if args.command == "deadletters":
-            return asyncio.run(cmd_deadletters(cfg, args))
         if args.command == "serve":
             return asyncio.run(cmd_serve(cfg, args))
         if args.command == "deadletters":

@@ -28,9 +28,10 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import signal
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -552,6 +553,18 @@ def _slack_answer(reply: str) -> dict[str, Any]:
     return {"response_type": "ephemeral", "text": escaped}
 
 
+class _Uvicorn(uvicorn.Server):
+    """uvicorn without its own signal handling: it re-raises a caught SIGTERM after
+    shutting down, which would end ``digestbot serve`` with -15 instead of 0."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    def request_exit(self) -> None:
+        self.should_exit = True
+
+
 async def serve(
     server: Server,
     *,
@@ -559,6 +572,7 @@ async def serve(
     port: int | None = None,
     sock: socket.socket | None = None,
     ready: Callable[[uvicorn.Server], None] | None = None,
+    handle_signals: bool = True,
 ) -> None:
     """Run ``server`` on uvicorn until SIGINT/SIGTERM (or ``should_exit`` is set)."""
     config = uvicorn.Config(
@@ -573,9 +587,17 @@ async def serve(
         timeout_graceful_shutdown=15,
         limit_concurrency=256,
     )
-    uv = uvicorn.Server(config)
+    uv = _Uvicorn(config)
     if ready is not None:
         ready(uv)
-    await uv.serve(sockets=[sock] if sock is not None else None)
+    loop = asyncio.get_running_loop()
+    stops = (signal.SIGINT, signal.SIGTERM) if handle_signals else ()
+    for sig in stops:
+        loop.add_signal_handler(sig, uv.request_exit)
+    try:
+        await uv.serve(sockets=[sock] if sock is not None else None)
+    finally:
+        for sig in stops:
+            loop.remove_signal_handler(sig)
     if uv.started is False and not uv.should_exit:
         raise StoreUnavailable("the HTTP server did not start (see the log above)")

@@ -191,7 +191,9 @@ def start_serve(
         )
         holder: list[uvicorn.Server] = []
         sock = sockets.pop() if sockets else _listen(port)
-        task = asyncio.create_task(serve(server, sock=sock, ready=holder.append))
+        task = asyncio.create_task(
+            serve(server, sock=sock, ready=holder.append, handle_signals=False)
+        )
         deadline = time.monotonic() + 15
         while not (holder and holder[0].started):
             assert not task.done(), task.exception() if task.done() else ""

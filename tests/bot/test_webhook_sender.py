@@ -226,6 +226,8 @@ async def test_a_restart_mid_digest_posts_no_part_twice(
         if calls["n"] >= 2 and not await redis_client.exists(keys.webhook_marker(digest, 1)):
             break
         await asyncio.sleep(0.02)
+    else:
+        pytest.fail(f"the first run never reached its backoff wait ({calls['n']} requests)")
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

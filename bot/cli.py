@@ -23,6 +23,7 @@ from bot.config import FORMATS, Config, FeedConfig, RedisConfig, load_config
 from bot.dedup_store import DedupSettings, DedupStore
 from bot.errors import BotError, InputError
 from bot.feed_state import FeedStateStore
+from bot.ingest_stream import IngestStream
 from bot.keys import Keys
 from bot.log_redaction import config_secrets
 from bot.log_redaction import install as install_redaction
@@ -159,7 +160,8 @@ async def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
         outbox = Outbox(client, keys, SubscriptionStore(client, keys))
         guard = guard_from_config(cfg.security)
         async with Poller(cfg.poller, FeedStateStore(client, keys), guard=guard) as poller:
-            runner = Runner(cfg, poller, pipeline, _sinks(cfg), outbox=outbox)
+            journal = IngestStream(client, keys, os.environ.get("DIGESTBOT_WORKER") or None)
+            runner = Runner(cfg, poller, pipeline, _sinks(cfg), outbox=outbox, journal=journal)
             if args.once:
                 report = await runner.cycle(feeds, force=True)
                 for name, error in report.feed_errors.items():

@@ -25,6 +25,8 @@ Stories and facts (hash tag per story ``{P:s:<id>}``):
 
 ``P:{P:s:<id>}:meta`` hash (profile JSON, pending "also reported by" notes),
 ``P:{P:s:<id>}:facts`` list of fact JSON (the story's fact memory),
+``P:{P:s:<id>}:done`` hash (article id → outcome record JSON, written atomically with the
+story and its facts so that an article replayed after a crash is recognised; one day TTL),
 ``P:srclines:<source digest>:<week>`` hash (line digest → articles of that source that had
 the line; learned per-source boilerplate, expires after three weeks),
 ``P:a2s:<article digest>`` string (the story an article joined).
@@ -36,6 +38,11 @@ number of articles of that time bucket that had it; ``*`` → number of articles
 story window, two in use.
 All expire after the story inactivity window (df buckets two story windows after their last
 count).
+
+Ingest journal (``bot.ingest_stream``): ``P:{P:ingest}:stream`` stream, one entry per
+polled or pushed article (``feed``, ``article`` JSON), consumer group ``pipeline``; written
+before the feed's new state is saved, acknowledged and deleted once the article's digest
+entry reached the outbox; approximately capped at a million entries.
 
 Subscriptions and delivery: ``P:subs`` hash (target → subscription JSON).
 
@@ -139,6 +146,12 @@ class Keys:
 
     def story_facts(self, story_id: str) -> str:
         return f"{self.prefix}:{{{self.prefix}:s:{story_id}}}:facts"
+
+    def ingest_stream(self) -> str:
+        return f"{self.prefix}:{{{self.prefix}:ingest}}:stream"
+
+    def story_done(self, story_id: str) -> str:
+        return f"{self.prefix}:{{{self.prefix}:s:{story_id}}}:done"
 
     def story_term(self, term: str) -> str:
         return f"{self.prefix}:{{{self.prefix}:st}}:t:{term}"

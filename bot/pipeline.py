@@ -6,12 +6,15 @@ and saves the state they need (dedup index, story profiles, fact memory).
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.config import DigestConfig, StoryConfig
 from bot.dedup_store import DedupStore
+from bot.outbox import entry_from_dict, entry_to_dict
 from bot.source_lines import SourceLines
 from bot.story_store import StoryStore
 from digests.digest import Outcome, make_entry, source_of
@@ -71,13 +74,28 @@ class Pipeline:
         decision = await self.dedup.claim(article, now)
         return await self._decided(article, decision, now)
 
-    async def process_many(self, articles: Sequence[Article], now: datetime) -> list[Outcome]:
-        """Process ``articles`` in order; their dedup claims share one round trip."""
+    async def process_many(
+        self, articles: Sequence[Article], now: datetime, redelivered: Sequence[bool] = ()
+    ) -> list[Outcome]:
+        """Process ``articles`` in order; their dedup claims share one round trip.
+
+        ``redelivered[i]``: article i may have been processed before by a worker that
+        died before it acknowledged it. Its claim then finds the article itself; its
+        saved outcome is returned (so the caller fans it out again, which is idempotent),
+        or, when the worker died before saving, the article is processed as new.
+        """
         decisions = await self.dedup.claim_many(articles, now)
-        return [
-            await self._decided(article, decision, now)
-            for article, decision in zip(articles, decisions, strict=True)
-        ]
+        again = list(redelivered) or [False] * len(articles)
+        outcomes = []
+        for article, decision, replay in zip(articles, decisions, again, strict=True):
+            if replay and decision.kind == "exact" and decision.duplicate_of == article.id:
+                saved = await self.stories.outcome_of(article.id)
+                if saved is not None:
+                    outcomes.append(_saved_outcome(article, decision, *saved))
+                    continue
+                decision = DedupDecision(kind="new")
+            outcomes.append(await self._decided(article, decision, now))
+        return outcomes
 
     async def _decided(self, article: Article, decision: DedupDecision, now: datetime) -> Outcome:
         explain: dict[str, Any] = {
@@ -125,10 +143,12 @@ class Pipeline:
         explain["sentences"] = _sentence_explain(verdicts, rejected)
         outcome.story_id = story.id
         outcome.new_facts = [fact_out(f, source) for f in fresh]
-        await self.stories.save(story, fresh, [article.id], counted=profile)
 
         if status == "update" and not fresh:
             outcome.status = "no_new_facts"
+            await self.stories.save(
+                story, fresh, [article.id], counted=profile, done=_outcome_record(outcome)
+            )
             await self.stories.note_also_reported(
                 story.id, {"name": source.name, "url": source.url}
             )
@@ -147,7 +167,41 @@ class Pipeline:
             also_reported_by=also,
             article_count=story.article_count,
         )
+        await self.stories.save(
+            story, fresh, [article.id], counted=profile, done=_outcome_record(outcome)
+        )
         return outcome
+
+
+def _outcome_record(outcome: Outcome) -> str:
+    return json.dumps(
+        {
+            "status": outcome.status,
+            "new_facts": [dataclasses.asdict(f) for f in outcome.new_facts],
+            "entry": entry_to_dict(outcome.entry) if outcome.entry is not None else None,
+        },
+        ensure_ascii=False,
+    )
+
+
+def _saved_outcome(
+    article: Article, decision: DedupDecision, story_id: str, record: str
+) -> Outcome:
+    """The outcome a worker saved before it died, for the article it did not acknowledge."""
+    data = json.loads(record)
+    entry = entry_from_dict(data["entry"]) if data.get("entry") else None
+    facts = entry_from_dict(
+        {"story_id": "", "title": "", "status": "", "language": "", "facts": data["new_facts"]}
+    ).facts
+    return Outcome(
+        article,
+        data["status"],
+        decision,
+        story_id=story_id,
+        new_facts=list(facts),
+        entry=entry,
+        explain={"replayed": True},
+    )
 
 
 def _score_dict(score: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import functools
 import importlib.util
 import logging
 import mimetypes
@@ -28,8 +29,8 @@ import re
 import stat
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Literal
 from urllib.parse import urlsplit
@@ -78,6 +79,9 @@ class FetchResult:
     final_url: str = ""
     error: str = ""
     http_status: int | None = None
+    # With ``hold_state``: saves the feed's new state (ETag, next poll); the caller runs it
+    # once the articles are safe, so a crash in between re-fetches instead of losing them.
+    commit: Callable[[], Awaitable[None]] | None = field(default=None, repr=False, compare=False)
 
 
 class _Failure(FetchError):
@@ -286,21 +290,28 @@ class Poller:
             self._client = None
 
     # feeds ---------------------------------------------------------------
-    async def poll(self, feeds: Sequence[FeedConfig], *, force: bool = False) -> list[FetchResult]:
+    async def poll(
+        self, feeds: Sequence[FeedConfig], *, force: bool = False, hold_state: bool = False
+    ) -> list[FetchResult]:
         """Fetch every due feed concurrently; one result per feed, in input order."""
-        return list(await asyncio.gather(*(self._fetch_guarded(f, force) for f in feeds)))
+        return list(
+            await asyncio.gather(*(self._fetch_guarded(f, force, hold_state) for f in feeds))
+        )
 
-    async def _fetch_guarded(self, feed: FeedConfig, force: bool) -> FetchResult:
+    async def _fetch_guarded(self, feed: FeedConfig, force: bool, hold_state: bool) -> FetchResult:
         try:
-            return await self.fetch_feed(feed, force=force)
+            return await self.fetch_feed(feed, force=force, hold_state=hold_state)
         except Exception as exc:
             # A Redis outage or a bug costs this feed's result, never the whole poll.
             log.error("feed %s: unexpected error", redact_url(feed.url), exc_info=True)
             reason = _one_line(f"internal error: {type(exc).__name__}: {exc}")
             return FetchResult(feed.url, "error", error=reason)
 
-    async def fetch_feed(self, feed: FeedConfig, *, force: bool = False) -> FetchResult:
-        """Fetch one feed if it is due (always with ``force``), updating its stored state."""
+    async def fetch_feed(
+        self, feed: FeedConfig, *, force: bool = False, hold_state: bool = False
+    ) -> FetchResult:
+        """Fetch one feed if it is due (always with ``force``), updating its stored state
+        (with ``hold_state``, a success's state is saved by ``result.commit``)."""
         async with self._store_gate:
             state = await self.states.get(feed.url)
         if state.deactivated and not force:
@@ -319,7 +330,10 @@ class Poller:
         except FetchError as exc:
             status = exc.http_status if isinstance(exc, _Failure) else None
             return await self._failed(feed, state, _one_line(str(exc)), status)
-        await self._succeeded(feed, state, moved_to)
+        if hold_state:
+            result.commit = functools.partial(self._succeeded, feed, state, moved_to)
+        else:
+            await self._succeeded(feed, state, moved_to)
         log.debug("feed %s: %s", redact_url(feed.url), result.status)
         return result
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from bot.config import Config, FeedConfig
+from bot.ingest_stream import IngestStream, unreadable
 from bot.outbox import Outbox
 from bot.pipeline import CLAIM_BATCH, Pipeline
 from bot.poller import FetchResult, Poller
@@ -51,6 +52,7 @@ class Runner:
         sinks: Sequence[Sink],
         clock: Callable[[], datetime] = utc_now,
         outbox: Outbox | None = None,
+        journal: IngestStream | None = None,
     ) -> None:
         self.cfg = cfg
         self.poller = poller
@@ -58,6 +60,7 @@ class Runner:
         self.sinks = sinks
         self.clock = clock
         self.outbox = outbox
+        self.journal = journal
 
     async def _full_text(self, feed: FeedConfig, article: Article) -> Article:
         wanted = feed.full_text == "always" or (feed.full_text == "auto" and article.teaser_only)
@@ -85,7 +88,8 @@ class Runner:
 
     async def cycle(self, feeds: Sequence[FeedConfig], *, force: bool = False) -> CycleReport:
         report = CycleReport()
-        results = await self.poller.poll(feeds, force=force)
+        journal = self.journal
+        results = await self.poller.poll(feeds, force=force, hold_state=journal is not None)
         now = self.clock()
         batches: list[tuple[FeedConfig, list[Article]]] = []
         for feed, result in zip(feeds, results, strict=True):
@@ -102,20 +106,49 @@ class Runner:
         ordered = sorted(
             ((feed, a) for feed, arts in batches for a in arts), key=lambda fa: fa[1].published
         )
-        for start in range(0, len(ordered), CLAIM_BATCH):
-            chunk = ordered[start : start + CLAIM_BATCH]
-            texts = [await self._full_text(feed, article) for feed, article in chunk]
-            report.articles += len(chunk)
-            outcomes = await self.pipeline.process_many(texts, now)
-            for (feed, _), outcome in zip(chunk, outcomes, strict=True):
-                report.outcomes.append(outcome)
-                if self.outbox is not None and outcome.entry is not None:
-                    # Subscriptions name feeds by the same label the articles carry as source.
-                    await self.outbox.fan_out(outcome.entry, feed.name or feed.url, now)
+        if journal is None:
+            for start in range(0, len(ordered), CLAIM_BATCH):
+                chunk = ordered[start : start + CLAIM_BATCH]
+                await self._process(chunk, [False] * len(chunk), now, report)
+        else:
+            await journal.add([(feed.url, article) for feed, article in ordered])
+            # Only now that the articles are journaled may the feeds' new ETags be saved.
+            for result in results:
+                if result.commit is not None:
+                    await result.commit()
+            await self.drain(feeds, report, now)
         entries = [o.entry for o in report.outcomes if o.entry is not None]
         for sink in self.sinks:
             await sink.deliver(entries)
         return report
+
+    async def drain(
+        self, feeds: Sequence[FeedConfig], report: CycleReport, now: datetime
+    ) -> None:
+        """Process journaled articles until none is left for this worker."""
+        assert self.journal is not None
+        by_url = {feed.url: feed for feed in feeds}
+        while deliveries := await self.journal.read(CLAIM_BATCH):
+            usable = [d for d in deliveries if not unreadable(d)]
+            chunk = [(by_url.get(d.feed) or FeedConfig(url=d.feed), d.article) for d in usable]
+            await self._process(chunk, [d.redelivered for d in usable], now, report)
+            await self.journal.ack([d.stream_id for d in deliveries])
+
+    async def _process(
+        self,
+        chunk: Sequence[tuple[FeedConfig, Article]],
+        redelivered: Sequence[bool],
+        now: datetime,
+        report: CycleReport,
+    ) -> None:
+        texts = [await self._full_text(feed, article) for feed, article in chunk]
+        report.articles += len(chunk)
+        outcomes = await self.pipeline.process_many(texts, now, redelivered)
+        for (feed, _), outcome in zip(chunk, outcomes, strict=True):
+            report.outcomes.append(outcome)
+            if self.outbox is not None and outcome.entry is not None:
+                # Subscriptions name feeds by the same label the articles carry as source.
+                await self.outbox.fan_out(outcome.entry, feed.name or feed.url, now)
 
     async def run_forever(self, feeds: Sequence[FeedConfig], stop: asyncio.Event) -> None:
         """Cycle until ``stop`` is set; each feed is fetched only when it is due."""

@@ -127,8 +127,36 @@ end
 """
 
 
+# A story's own state in one atomic step (all keys share the story's hash tag): the
+# profile, the new facts and the article's outcome record, so that a crash leaves either
+# all of them or none, and a replayed article finds its outcome instead of finding its
+# own facts "already known".
+# KEYS: meta, facts, done. ARGV: ttl, memory, done ttl, article id, outcome record,
+# then field/value pairs of meta up to the marker '--', then fact JSONs.
+_WRITE = """
+local ttl, memory, done_ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local i = 6
+while ARGV[i] ~= '--' do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+redis.call('EXPIRE', KEYS[1], ttl)
+if i < #ARGV then
+  redis.call('RPUSH', KEYS[2], unpack(ARGV, i + 1, #ARGV))
+  redis.call('LTRIM', KEYS[2], -memory, -1)
+end
+redis.call('EXPIRE', KEYS[2], ttl)
+if ARGV[5] ~= '' then
+  redis.call('HSET', KEYS[3], ARGV[4], ARGV[5])
+  redis.call('EXPIRE', KEYS[3], done_ttl)
+end
+"""
+
 # EVALSHA: sending a script's body with every call costs a fifth of a millisecond more.
-_SHA = {body: hashlib.sha1(body.encode()).hexdigest() for body in (_LOOKUP, _SAVE)}
+_SHA = {body: hashlib.sha1(body.encode()).hexdigest() for body in (_LOOKUP, _SAVE, _WRITE)}
+# How long an article's outcome record is kept for a replay after a crash: far longer
+# than any restart or lease takes, short enough to stay small.
+DONE_TTL = 86400
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,24 +263,35 @@ class StoryStore:
         article_ids: Sequence[str],
         extra: dict[str, str] | None = None,
         counted: ArticleProfile | None = None,
+        done: str | None = None,
     ) -> None:
         """Write the story, its new facts, its index entries and the article links at once;
-        ``counted``: the article whose terms enter the document frequencies."""
+        ``counted``: the article whose terms enter the document frequencies; ``done``: the
+        outcome record of ``article_ids[0]``, saved atomically with the story and its facts."""
         score = story.last_seen.timestamp()
-        meta = self.keys.story_meta(story.id)
-        facts_key = self.keys.story_facts(story.id)
         pipe = self.client.pipeline(transaction=False)
-        fields: dict[str | bytes, str | bytes] = {"profile": json.dumps(profile_to_dict(story))}
-        fields.update(extra or {})
-        pipe.hset(meta, mapping=fields)  # type: ignore[arg-type]
-        pipe.expire(meta, self.ttl)
-        if new_facts:
-            pipe.rpush(facts_key, *(json.dumps(fact_to_dict(f)) for f in new_facts))
-            # The memory novelty reads is bounded; older facts would never be read again.
-            pipe.ltrim(facts_key, -self.memory_facts, -1)
-        pipe.expire(facts_key, self.ttl)
+        # The links first: a crash after them but before the story write leaves a link to
+        # a story without this article's outcome, which a replay treats as "not done".
         for article_id in article_ids:
             pipe.set(self.keys.article_story(article_id), story.id, ex=self.ttl)
+        fields: dict[str, str] = {"profile": json.dumps(profile_to_dict(story))}
+        fields.update(extra or {})
+        write_args: list[Any] = [
+            self.ttl,
+            self.memory_facts,
+            DONE_TTL,
+            article_ids[0] if article_ids and done is not None else "",
+            done or "",
+            *(x for pair in fields.items() for x in pair),
+            "--",
+            *(json.dumps(fact_to_dict(f)) for f in new_facts),
+        ]
+        write_keys = [
+            self.keys.story_meta(story.id),
+            self.keys.story_facts(story.id),
+            self.keys.story_done(story.id),
+        ]
+        pipe.evalsha(_SHA[_WRITE], 3, *write_keys, *write_args)
         index = [self.keys.story_term(term) for term in index_keys(story)]
         bucket, _ = self._bucket(counted.published if counted else story.last_seen)
         script_args = [
@@ -267,12 +306,24 @@ class StoryStore:
             *(df_keys(counted) if counted else ()),
         ]
         pipe.evalsha(_SHA[_SAVE], 1 + len(index), *script_args)
-        try:
-            await pipe.execute()
-        except NoScriptError:
-            # A restarted or failed-over server forgot the script. Every other command
-            # of the pipeline has run (no transaction); only the script is left to do.
+        results = await pipe.execute(raise_on_error=False)
+        # A restarted or failed-over server forgot a script. Every command before it has
+        # run (no transaction); the scripts are redone in order.
+        if isinstance(results[-2], NoScriptError):
+            await self._script(_WRITE, 3, *write_keys, *write_args)
+        if isinstance(results[-1], NoScriptError):
             await self._script(_SAVE, 1 + len(index), *script_args)
+        for result in results:
+            if isinstance(result, Exception) and not isinstance(result, NoScriptError):
+                raise result
+
+    async def outcome_of(self, article_id: str) -> tuple[str, str] | None:
+        """(story id, outcome record) of an article whose processing was saved, or None."""
+        story_id = await self.story_of(article_id)
+        if story_id is None:
+            return None
+        raw = await self.client.hget(self.keys.story_done(story_id), article_id)
+        return (story_id, _text(raw)) if raw else None
 
     async def _script(self, body: str, numkeys: int, *args: Any) -> Any:
         try:

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -41,6 +42,7 @@ class Received:
     body: Any
     status: int
     problem: str = ""
+    time: float = 0.0
 
 
 @dataclass
@@ -232,6 +234,7 @@ class WebhookReceivers:
                     body,
                     status,
                     problem,
+                    time.monotonic(),
                 )
             )
         data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()

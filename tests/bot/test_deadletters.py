@@ -65,7 +65,7 @@ async def test_retry_posts_only_the_parts_not_yet_posted_and_drop_deletes(
     # Part 0 is accepted, part 1 keeps failing: the digest is dead-lettered after 2 attempts.
     receivers.script("discord", (200, {}, b"{}"), (500, {}, b""), (500, {}, b""))
     delivery = WebhookDeliveryConfig(max_attempts=2, backoff_base=0.01, backoff_max=0.02)
-    settings = WebhookSenderSettings(consumer="dl-test")
+    settings = WebhookSenderSettings(consumer="dl-test", pacing=False)
     sender = WebhookSender(redis_client, keys, [hook], delivery, settings=settings)
     try:
         await sender.drain_once()

@@ -83,7 +83,7 @@ async def sender(
         keys,
         hooks_for(receivers),
         DELIVERY,
-        settings=WebhookSenderSettings(consumer="test"),
+        settings=WebhookSenderSettings(consumer="test", pacing=False),
         owners_notify=notify,
     )
     s.notes = notes  # type: ignore[attr-defined]
@@ -205,7 +205,7 @@ async def test_a_restart_mid_digest_posts_no_part_twice(
         keys,
         hooks,
         WebhookDeliveryConfig(max_attempts=5, backoff_base=30.0, backoff_max=30.0),
-        settings=WebhookSenderSettings(consumer="same-name"),
+        settings=WebhookSenderSettings(consumer="same-name", pacing=False),
     )
     # Part 0 goes through, part 1 fails with 500, and the sender waits 15-30 s to retry.
     original = receivers._answer
@@ -236,7 +236,11 @@ async def test_a_restart_mid_digest_posts_no_part_twice(
     posted_before = [r for r in receivers.all("discord") if r.status == 200]
     assert len(posted_before) == 1
     second = WebhookSender(
-        redis_client, keys, hooks, DELIVERY, settings=WebhookSenderSettings(consumer="same-name")
+        redis_client,
+        keys,
+        hooks,
+        DELIVERY,
+        settings=WebhookSenderSettings(consumer="same-name", pacing=False),
     )
     try:
         assert await second.drain_once() == 1
@@ -245,3 +249,24 @@ async def test_a_restart_mid_digest_posts_no_part_twice(
     accepted = [json.dumps(r.body) for r in receivers.all("discord") if r.status == 200]
     assert len(accepted) == len(set(accepted)) > 2
     assert second.stats.dead == 0
+
+
+async def test_posts_to_one_webhook_are_spaced_as_the_platform_asks(
+    redis_client: aioredis.Redis, keys: Keys, receivers: WebhookReceivers
+) -> None:
+    hooks = [h for h in hooks_for(receivers) if h.platform in ("slack", "matrix")]
+    store = SubscriptionStore(redis_client, keys)
+    for hook in hooks:
+        await store.put(Subscription(target=hook.target, chat_type="webhook"))
+    await fan_out(redis_client, keys, entry(8), entry(9))
+    paced = WebhookSender(
+        redis_client, keys, hooks, DELIVERY, settings=WebhookSenderSettings(consumer="paced")
+    )
+    try:
+        await paced.drain_once()
+    finally:
+        await paced.aclose()
+    slack = [r.time for r in receivers.all("slack")]
+    matrix = [r.time for r in receivers.all("matrix")]
+    assert len(slack) == 2 and slack[1] - slack[0] >= 0.95  # Slack: 1 message/s per webhook
+    assert len(matrix) == 2 and matrix[1] - matrix[0] < 0.5  # no pacing asked

@@ -153,6 +153,7 @@ class WebhookConfig:
     room: str = ""
     language: str = "en"
     feeds: tuple[str, ...] = ()
+    forum: bool = False
     url: str = field(default="", repr=False)
     token: str = field(default="", repr=False)
     secret: str = field(default="", repr=False)
@@ -534,6 +535,7 @@ def _webhooks(
             room=r.string("room", ""),
             language=r.string("language", "en", LANGUAGES),
             feeds=feeds,
+            forum=_boolean(r, "forum", False),
             url=env.get(sink_env(name, "URL"), "").strip(),
             token=env.get(sink_env(name, "TOKEN"), "").strip(),
             secret=env.get(sink_env(name, "SECRET"), "").strip(),
@@ -541,6 +543,8 @@ def _webhooks(
         r.done()
         if not hook.platform:
             raise r.fail("platform", "missing: one of " + ", ".join(WEBHOOK_PLATFORMS))
+        if hook.forum and hook.platform != "discord":
+            raise r.fail("forum", "only Discord webhooks post to forum channels")
         if hook.platform == "matrix" and not hook.room:
             raise r.fail("room", "missing: a Matrix room id like !abc:example.org")
         if hook.url and not hook.url.startswith(("http://", "https://")):

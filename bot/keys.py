@@ -93,6 +93,8 @@ Webhook delivery (``bot.webhook_sender``):
 - ``P:whsent:<digest id>:<part>`` string: ``inflight:<owner>`` (PX lease), then
   ``sent:<status>`` (TTL); the per-part exactly-once marker of a webhook post.
 - ``P:webhook:stats`` hash: counters (sent, retry_after, retried, dead, deactivated).
+- ``P:whthread:<target digest>:<story id>`` string: the Discord forum thread a story's
+  digests go to (the ``channel_id`` Discord answered for its first post); TTL.
 
 Bot commands: ``P:digest:now`` set of targets that asked for a digest with
 ``/digest`` while no sender was wired into the bot; the scheduler pops them.
@@ -232,6 +234,10 @@ class Keys:
 
     def webhook_stats(self) -> str:
         return f"{self.prefix}:webhook:stats"
+
+    def webhook_thread(self, target: str, story_id: str) -> str:
+        digest = hashlib.blake2b(target.encode(), digest_size=8).hexdigest()
+        return f"{self.prefix}:whthread:{digest}:{story_id}"
 
     # rate limits -------------------------------------------------------------------
     def _rl(self) -> str:

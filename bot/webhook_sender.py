@@ -71,6 +71,7 @@ OwnersNotify = Callable[[str], Awaitable[None]]
 MAX_ERROR_TEXT = 200
 # Seconds between two posts to one webhook: Slack allows about 1 message/s per webhook,
 # Discord 5 requests per 2 s, Teams Workflows 4 requests/s. A 429 still wins.
+THREAD_TTL_S = 30 * 24 * 3600
 PLATFORM_INTERVAL = {"slack": 1.0, "discord": 0.4, "teams": 0.25}
 
 _CLAIM = """
@@ -400,16 +401,28 @@ class WebhookSender:
         entries = [e for e in await load_entries(self.client, self.keys, ids) if e is not None]
         if not entries:
             raise _DeadLetter("entries expired")
-        payloads = build_payloads(hook, entries[: sub.max_stories], sub.language, digest)
+        entries = entries[: sub.max_stories]
+        parts: list[tuple[Payload, DigestEntry | None]]
+        if hook.platform == "discord" and hook.forum:
+            # A forum channel: each story is a thread, so each entry's parts are its own.
+            parts = [(p, e) for e in entries for p in discord_payload([e], sub.language)]
+        else:
+            parts = [(p, None) for p in build_payloads(hook, entries, sub.language, digest)]
         created = int(msg_id.split("-", 1)[0]) / 1000.0
-        for index, payload in enumerate(payloads):
-            await self._deliver_part(hook, digest, index, payload, created)
+        for index, (payload, story) in enumerate(parts):
+            await self._deliver_part(hook, digest, index, payload, created, story)
         await self.client.xack(self.stream, GROUP, msg_id)
         await self.client.xdel(self.stream, msg_id)
         self.stats.messages += 1
 
     async def _deliver_part(
-        self, hook: WebhookConfig, digest: str, index: int, payload: Payload, created: float
+        self,
+        hook: WebhookConfig,
+        digest: str,
+        index: int,
+        payload: Payload,
+        created: float,
+        story: DigestEntry | None = None,
     ) -> None:
         marker = self.keys.webhook_marker(digest, index)
         mine = f"inflight:{self.owner}"
@@ -425,9 +438,16 @@ class WebhookSender:
                 return
             if state != mine:
                 raise _Leave(f"part {index} of {digest} is being posted by another process")
+            body, thread = payload, ""
+            if story is not None:
+                thread = _text(await self.client.get(self._thread_key(hook, story)) or b"")
+                if not thread:
+                    # Discord creates the thread; its id comes back as the message's channel.
+                    name = (story.title or f"Story {story.story_id}").strip()[:100]
+                    body = {**payload, "thread_name": name}
             await self._pace(hook)
             try:
-                response = await self._request(hook, digest, index, payload)
+                response = await self._request(hook, digest, index, body, thread)
             except httpx.HTTPError as exc:
                 await self._release(keys=[marker], args=[mine])
                 attempts += 1
@@ -438,6 +458,10 @@ class WebhookSender:
                 pipe = self.client.pipeline(transaction=False)
                 pipe.set(marker, f"sent:{status}", ex=self.settings.sent_ttl_s)
                 pipe.hincrby(self.keys.webhook_stats(), "sent", 1)
+                if story is not None and not thread:
+                    new_thread = _channel_id(response)
+                    if new_thread:
+                        pipe.set(self._thread_key(hook, story), new_thread, ex=THREAD_TTL_S)
                 await pipe.execute()
                 self.stats.sent += 1
                 self.stats.latencies.append(max(0.0, time.time() - created))
@@ -478,8 +502,11 @@ class WebhookSender:
         ceiling = min(self.delivery.backoff_max, self.delivery.backoff_base * 2 ** (attempt - 1))
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
+    def _thread_key(self, hook: WebhookConfig, story: DigestEntry) -> str:
+        return self.keys.webhook_thread(hook.target, story.story_id)
+
     async def _request(
-        self, hook: WebhookConfig, digest: str, index: int, payload: Payload
+        self, hook: WebhookConfig, digest: str, index: int, payload: Payload, thread: str = ""
     ) -> httpx.Response:
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json"}
@@ -492,7 +519,8 @@ class WebhookSender:
         url = hook.url
         if hook.platform == "discord":
             # wait=true: Discord answers with the message, so a 2xx means it was created.
-            url = str(httpx.URL(url).copy_merge_params({"wait": "true"}))
+            params = {"wait": "true", **({"thread_id": thread} if thread else {})}
+            url = str(httpx.URL(url).copy_merge_params(params))
         if hook.platform == "generic":
             msg_id = part_id(digest, index)
             timestamp = int(time.time())
@@ -543,6 +571,17 @@ class WebhookSender:
             await self.owners_notify(text)
         except Exception:
             log.exception("owner notification failed")
+
+
+def _channel_id(response: httpx.Response) -> str:
+    """Discord's answer to ``?wait=true``: the message, whose ``channel_id`` is the thread."""
+    with contextlib.suppress(ValueError, UnicodeDecodeError):
+        body = response.json() if len(response.content) <= 65536 else None
+        if isinstance(body, dict) and isinstance(body.get("channel_id"), str | int):
+            value = str(body["channel_id"])
+            # Goes into a query string later: ids only (Discord's are decimal snowflakes).
+            return value if value.isalnum() and len(value) <= 32 else ""
+    return ""
 
 
 def _short(response: httpx.Response) -> str:

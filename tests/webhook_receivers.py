@@ -146,6 +146,7 @@ class WebhookReceivers:
         self.scripts: dict[str, deque[_Scripted]] = {p: deque() for p in PLATFORMS}
         self.matrix_events: dict[str, str] = {}  # txn id → event id
         self.generic_seen: set[str] = set()
+        self.discord_threads: dict[str, str] = {}  # thread name → id (forum channels)
         self.url = ""
         self._server: ThreadingHTTPServer | None = None
 
@@ -271,9 +272,24 @@ class WebhookReceivers:
         if problem:
             return 400, {"error": problem}, {}, problem
         if platform == "discord":
-            if parse_qs(parts.query).get("wait") != ["true"]:
+            query = parse_qs(parts.query)
+            if query.get("wait") != ["true"]:
                 return 400, {"error": "wait=true expected"}, {}, "no wait"
-            return 200, {"id": str(len(self.requests) + 1), "type": 0}, {}, ""
+            channel = "100"
+            if "forum" in parts.path:
+                with self.lock:
+                    thread = query.get("thread_id", [""])[0]
+                    if thread and thread not in self.discord_threads.values():
+                        return 400, {"code": 10003, "message": "Unknown Channel"}, {}, "thread"
+                    if not thread and not body.get("thread_name"):
+                        message = "Webhooks posted to forum channels must have a thread_name"
+                        return 400, {"code": 220001, "message": message}, {}, "no thread"
+                    if not thread:
+                        thread = str(200 + len(self.discord_threads))
+                        self.discord_threads[body["thread_name"]] = thread
+                    channel = thread
+            message_id = str(len(self.requests) + 1)
+            return 200, {"id": message_id, "channel_id": channel, "type": 0}, {}, ""
         if platform == "teams":
             return 202, b"", {}, ""
         return 200, b"ok", {}, ""

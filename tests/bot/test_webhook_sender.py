@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -270,3 +271,39 @@ async def test_posts_to_one_webhook_are_spaced_as_the_platform_asks(
     matrix = [r.time for r in receivers.all("matrix")]
     assert len(slack) == 2 and slack[1] - slack[0] >= 0.95  # Slack: 1 message/s per webhook
     assert len(matrix) == 2 and matrix[1] - matrix[0] < 0.5  # no pacing asked
+
+
+async def test_discord_forum_gets_one_thread_per_story(
+    redis_client: aioredis.Redis, keys: Keys, receivers: WebhookReceivers
+) -> None:
+    hook = WebhookConfig(
+        name="forum", platform="discord", forum=True, url=receivers.url + "/discord/forum-hook"
+    )
+    store = SubscriptionStore(redis_client, keys)
+    await store.put(Subscription(target=hook.target, chat_type="webhook"))
+    sender = WebhookSender(
+        redis_client,
+        keys,
+        [hook],
+        DELIVERY,
+        settings=WebhookSenderSettings(consumer="forum", pacing=False),
+    )
+    try:
+        await fan_out(redis_client, keys, entry(10, facts=150))  # several parts
+        await sender.drain_once()
+        update = replace(entry(10, facts=1), status="update")  # the same story, later
+        await fan_out(redis_client, keys, update, entry(11))
+        await sender.drain_once()
+    finally:
+        await sender.aclose()
+    got = receivers.all("discord")
+    assert got and all(r.status == 200 for r in got), [r.problem for r in got]
+    assert list(receivers.discord_threads) == [
+        "Harbour strike day 10 <&>",
+        "Harbour strike day 11 <&>",
+    ]
+    first, second = receivers.discord_threads.values()
+    story_10 = [r for r in got if r.query.get("thread_id") == [first]]
+    assert len(story_10) == len(got) - 2  # all but the two thread-creating posts
+    assert [r for r in got if r.body.get("thread_name")][1].query.get("thread_id") is None
+    assert second not in {q for r in got for q in r.query.get("thread_id", [])}

@@ -36,3 +36,11 @@ class InputError(BotError):
 
 class UnsafeURL(FetchError):
     """A URL the SSRF guard refuses (a non-public address, or its host cannot be resolved)."""
+
+
+class ServeError(BotError):
+    """``digestbot serve`` could not start (the port is taken, setWebhook refused, …)."""
+
+
+class IngestError(BotError):
+    """A pushed body is not an article or a batch of them; the message says why (HTTP 400)."""

@@ -4,8 +4,8 @@ The body is one article object, a list of them, or ``{"articles": [...]}``; each
 object has the JSONL fields (``id``, ``url``, ``source``, ``title``,
 ``published``, ``language``, ``text``) and goes through
 :func:`digests.feeds.parse_jsonl`, so pushed and polled articles are the same
-Articles. Any problem is a :class:`IngestError` whose message says what is wrong
-(the server answers it with 400).
+Articles. Any problem is a :class:`bot.errors.IngestError` whose message says what
+is wrong (the server answers it with 400).
 """
 
 from __future__ import annotations
@@ -14,13 +14,9 @@ import json
 from datetime import datetime
 from typing import Any
 
-from bot.errors import BotError
+from bot.errors import IngestError
 from digests.feeds import parse_jsonl
 from digests.models import Article
-
-
-class IngestError(BotError):
-    """The pushed body is not an article or a batch of them; the message says why."""
 
 
 def decode_json(body: bytes) -> Any:

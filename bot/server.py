@@ -51,9 +51,9 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.chat_commands import ChatCommands, CommandRequest, ensure_subscriptions
 from bot.config import Config
-from bot.errors import StoreUnavailable
+from bot.errors import IngestError, ServeError
 from bot.feed_state import FeedStateStore
-from bot.ingest import IngestError, decode_json, parse_articles
+from bot.ingest import decode_json, parse_articles
 from bot.keys import Keys
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.netguard import guard_from_config
@@ -194,6 +194,14 @@ class Server:
                 await self.telegram.bot.send_message(owner, message, parse_mode=None)
 
     async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            # Whatever started (the bot, senders) stops again: the lifespan's finally won't run.
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         self.stop_event.clear()
         await ensure_subscriptions(self.store, self.cfg.webhooks)
         if self.cfg.telegram.token:
@@ -599,5 +607,5 @@ async def serve(
     finally:
         for sig in stops:
             loop.remove_signal_handler(sig)
-    if uv.started is False and not uv.should_exit:
-        raise StoreUnavailable("the HTTP server did not start (see the log above)")
+    if not uv.started:
+        raise ServeError("the HTTP server did not start (see the log above)")

@@ -299,13 +299,17 @@ class Server:
         configured = [float(f.interval or self.cfg.poller.interval) for f in self.cfg.feeds]
         state.tick = max(1.0, min([*configured, 60.0]))
         while not self.stop_event.is_set():
-            feeds = await self.commands.lookups.all_feeds()
-            if feeds:
-                async with self.lock:
-                    report = await runner.cycle(feeds)
-                self.metrics.observe_outcomes(report.outcomes, "poll")
-                self.metrics.observe_cycle(len(report.feed_errors))
-            state.last_cycle = time.time()
+            try:
+                feeds = await self.commands.lookups.all_feeds()
+                if feeds:
+                    async with self.lock:
+                        report = await runner.cycle(feeds)
+                    self.metrics.observe_outcomes(report.outcomes, "poll")
+                    self.metrics.observe_cycle(len(report.feed_errors))
+                state.last_cycle = time.time()
+            except (RedisError, OSError) as exc:
+                # Try again next tick; /healthz turns "stalled" if this goes on.
+                log.warning("polling cycle failed: %s", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop_event.wait(), state.tick)
 

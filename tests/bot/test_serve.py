@@ -544,3 +544,20 @@ async def test_mattermost_and_signed_generic_commands(
         tampered = body.replace(b"unsubscribe", b"subscribe")
         response = await running.post("/commands", tampered, _signed_headers(body))
         assert response.status_code == 401
+        # story, why and digest on real data.
+        result = (await running.ingest(ARTICLES[0])).json()["results"][0]
+        story = result["story"]
+
+        async def ask(command: str) -> str:
+            body = json.dumps({"target": "generic-room", "command": command}).encode()
+            response = await running.post("/commands", body, _signed_headers(body, command))
+            assert response.status_code == 200, response.text
+            return str(response.json()["text"])
+
+        assert ARTICLES[0]["title"][:40] in await ask(f"story {story}")
+        why = await ask(f"why {ARTICLES[0]['url']}")
+        assert ARTICLES[0]["id"] in why and story in why
+        assert "no active subscription" in await ask("digest")  # unsubscribed above
+        assert "Subscribed" in await ask("subscribe")
+        assert "Nothing new" in await ask("digest")  # instant mode: nothing is held back
+        assert "Unknown command" in await ask("launch rockets")

@@ -218,12 +218,20 @@ def default_subscription(hook: WebhookConfig) -> Subscription:
 
 
 async def ensure_subscriptions(store: SubscriptionStore, hooks: Sequence[WebhookConfig]) -> int:
-    """Create the subscription of every configured webhook that has none; the number made."""
+    """Create the subscription of every configured webhook that has none; the number made.
+
+    A ``webhook:`` subscription whose entry left the configuration is deactivated (and
+    kept, with its settings): fan-out would otherwise queue digests nobody can send.
+    """
     made = 0
+    configured = {hook.target for hook in hooks}
     for hook in hooks:
         if await store.get(hook.target) is None:
             await store.put(default_subscription(hook))
             made += 1
+    for sub in await store.all(active_only=True):
+        if sub.target.startswith("webhook:") and sub.target not in configured:
+            await store.put(sub.with_changes(active=False, deactivated_reason="not configured"))
     return made
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import pytest
 import redis.asyncio as aioredis
 
+from bot.chat_commands import ensure_subscriptions
 from bot.config import WebhookConfig, WebhookDeliveryConfig
 from bot.keys import Keys
 from bot.outbox import Outbox
@@ -307,3 +308,20 @@ async def test_discord_forum_gets_one_thread_per_story(
     assert len(story_10) == len(got) - 2  # all but the two thread-creating posts
     assert [r for r in got if r.body.get("thread_name")][1].query.get("thread_id") is None
     assert second not in {q for r in got for q in r.query.get("thread_id", [])}
+
+
+async def test_configured_webhooks_get_subscriptions_and_removed_ones_stop(
+    redis_client: aioredis.Redis, keys: Keys
+) -> None:
+    store = SubscriptionStore(redis_client, keys)
+    await store.put(Subscription(target="webhook:gone", chat_type="webhook"))
+    await store.put(Subscription(target="telegram:5"))
+    hooks = [WebhookConfig(name="kept", platform="slack", language="de", feeds=("Wire",))]
+    assert await ensure_subscriptions(store, hooks) == 1
+    assert await ensure_subscriptions(store, hooks) == 0
+    kept = await store.get("webhook:kept")
+    assert kept is not None and kept.active and kept.language == "de" and kept.feeds == ("Wire",)
+    gone = await store.get("webhook:gone")
+    assert gone is not None and not gone.active and gone.deactivated_reason == "not configured"
+    telegram = await store.get("telegram:5")
+    assert telegram is not None and telegram.active

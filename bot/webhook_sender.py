@@ -95,6 +95,7 @@ class WebhookSenderSettings:
 
     consumer: str = ""
     batch: int = 32
+    max_inflight: int = 256  # messages held at once; a slow webhook must not pull the stream
     block_ms: int = 500
     claim_idle_ms: int = 60_000
     claim_every_s: float = 5.0
@@ -355,7 +356,12 @@ class WebhookSender:
                     last_claim = loop.time()
                     await self._heartbeat()
                     self._dispatch(await self._autoclaim())
-                self._dispatch(await self._read(self.settings.batch, self.settings.block_ms))
+                room = self.settings.max_inflight - len(self._local)
+                if room <= 0:
+                    await asyncio.sleep(self.settings.block_ms / 1000)
+                    continue
+                count = min(self.settings.batch, room)
+                self._dispatch(await self._read(count, self.settings.block_ms))
             except RedisError as exc:
                 log.warning("webhook outbox read failed: %s", exc)
                 await asyncio.sleep(1.0)

@@ -41,6 +41,18 @@ HELP = (
 )
 
 
+COMMANDS = frozenset(
+    {"help", "start", "subscribe", "unsubscribe", "digest", "stories", "story", "why", "feeds"}
+)
+
+
+def command_text(slash_command: str, text: str) -> str:
+    """What to run: the text after ``/digestbot``, or a slash command named after one of
+    ours (``/stories``, ``/why <url>``) with its text as the arguments."""
+    name = slash_command.strip().lstrip("/").lower()
+    return f"{name} {text}" if name in COMMANDS else text
+
+
 def plain(html_text: str) -> str:
     """Telegram HTML as plain text."""
     return html.unescape(re.sub(r"<[^>]*>", "", html_text))

@@ -49,7 +49,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
-from bot.chat_commands import ChatCommands, CommandRequest, ensure_subscriptions
+from bot.chat_commands import ChatCommands, CommandRequest, command_text, ensure_subscriptions
 from bot.config import Config
 from bot.errors import IngestError, ServeError
 from bot.feed_state import FeedStateStore
@@ -479,7 +479,7 @@ class Server:
         req = CommandRequest(
             "slack",
             form.get("channel_id", "")[:64],
-            form.get("text", "")[:MAX_COMMAND_TEXT],
+            command_text(form.get("command", "")[:64], form.get("text", ""))[:MAX_COMMAND_TEXT],
             form.get("user_id", "")[:64],
         )
         response_url = form.get("response_url", "")
@@ -519,7 +519,7 @@ class Server:
         req = CommandRequest(
             "mattermost",
             form.get("channel_id", "")[:64],
-            form.get("text", "")[:MAX_COMMAND_TEXT],
+            command_text(form.get("command", "")[:64], form.get("text", ""))[:MAX_COMMAND_TEXT],
             form.get("user_id", "")[:64],
         )
         try:

@@ -507,6 +507,10 @@ async def test_slack_commands_signed_answered_or_deferred(
         assert "Subscribed" in response.json()["text"]
         sub = await SubscriptionStore(redis_client, keys).get("webhook:slack-room")
         assert sub is not None and sub.active
+        # A slash command named after one of ours runs it with its text as arguments.
+        body = urlencode({"command": "/stories", "text": "", "channel_id": "C-slack"}).encode()
+        response = await running.post("/slack/commands", body, _slack_headers(body))
+        assert "Recent stories" in response.json()["text"]
         body = _slack_form("subscribe", channel="C-unknown")
         response = await running.post("/slack/commands", body, _slack_headers(body))
         assert "no webhook configured" in response.json()["text"]

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,13 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest -q
+
+# A longer soak of the fuzz set (make test runs it with 60 examples per property);
+# Hypothesis's statistics show how many cases ran and how long they took.
+FUZZ_EXAMPLES ?= 2000
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:cacheprovider \
+		--hypothesis-show-statistics tests/test_fuzz_*.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/dedup.py

@@ -330,7 +330,7 @@ def _parse_xml_feed(
     # A BytesIO, never the bytes themselves: feedparser treats a bare string as
     # a URL or file name to open.
     result = feedparser.parse(
-        io.BytesIO(data),
+        io.BytesIO(_safe_charrefs(data)),
         response_headers=headers,
         sanitize_html=False,  # reduced to plain text anyway; lxml drops scripts and styles
         resolve_relative_uris=False,  # links inside the body are discarded with the markup
@@ -487,6 +487,43 @@ def _screen_entities(data: bytes) -> str | None:
             f"at most {MAX_ENTITY_EXPANSION} allowed)"
         )
     return None
+
+
+# A character reference to a lone surrogate or beyond U+10FFFF makes feedparser's
+# loose parser raise (chr(c).encode), which would lose the whole feed for one bad
+# character (found by fuzzing); such references become U+FFFD before parsing.
+_CHARREF = re.compile(rb"&#([xX][0-9A-Fa-f]{1,12}|[0-9]{1,12});")
+_WIDE_LAYOUTS = (  # (prefix of the document, codec without BOM, BOM to keep)
+    (b"\xff\xfe\x00\x00", "utf-32-le", b"\xff\xfe\x00\x00"),
+    (b"\x00\x00\xfe\xff", "utf-32-be", b"\x00\x00\xfe\xff"),
+    (b"\xff\xfe", "utf-16-le", b"\xff\xfe"),
+    (b"\xfe\xff", "utf-16-be", b"\xfe\xff"),
+    (b"<\x00\x00\x00", "utf-32-le", b""),
+    (b"\x00\x00\x00<", "utf-32-be", b""),
+    (b"<\x00", "utf-16-le", b""),
+    (b"\x00<", "utf-16-be", b""),
+)
+
+
+def _safe_charrefs(data: bytes) -> bytes:
+    """``data`` with character references to surrogates or beyond U+10FFFF made U+FFFD."""
+    for prefix, codec, bom in _WIDE_LAYOUTS:
+        if data.startswith(prefix):
+            try:
+                text = data[len(bom) :].decode(codec)
+            except UnicodeDecodeError:
+                return data  # the parser reports the bad bytes itself
+            fixed = _CHARREF.sub(_fix_charref, text.encode("utf-8", "surrogatepass"))
+            return bom + fixed.decode("utf-8", "surrogatepass").encode(codec, "surrogatepass")
+    return _CHARREF.sub(_fix_charref, data) if b"&#" in data else data
+
+
+def _fix_charref(match: re.Match[bytes]) -> bytes:
+    digits = match.group(1)
+    code = int(digits[1:], 16) if digits[:1] in b"xX" else int(digits)
+    if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+        return b"&#xFFFD;"
+    return match.group(0)
 
 
 # --- JSON Feed --------------------------------------------------------------------

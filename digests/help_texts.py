@@ -546,7 +546,7 @@ def story_messages(
         "story_meta",
         id=story_id,
         articles=text(language, "articles", n=article_count),
-        sources=", ".join(sources[:10]) or "–",
+        sources=", ".join(_clip(s, 100) for s in sources[:10]) or "–",
     )
     blocks = [str(Markup("<b>{}</b>\n<i>{}</i>\n").format(_clip(title, 300), Markup(meta)))]
     if not facts:

@@ -16,13 +16,18 @@ import jinja2
 
 from digests.errors import RenderError
 from digests.labels import FACT_TYPES, labels
-from digests.models import DigestEntry, FactOut
+from digests.models import DigestEntry, FactOut, SourceRef
 
 TELEGRAM_LIMIT = 4096
 FORMATS = ("text", "telegram", "markdown")
 _TAG = re.compile(r"<[^>]*>")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
 _TYPE_ORDER = {t: i for i, t in enumerate(FACT_TYPES)}
+# Feeds control titles and source names; a message must hold the title and any one fact
+# with its sources, so these are cut (found by fuzzing: a 5000-character source name).
+MAX_TITLE_CHARS = 500
+MAX_SOURCE_CHARS = 100
+MAX_SOURCES_SHOWN = 10
 
 
 def telegram_length(message: str) -> int:
@@ -66,10 +71,39 @@ def render_entry(entry: DigestEntry, fmt: str, language: str) -> str:
     if fmt not in FORMATS:
         raise RenderError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     template = _environment(fmt).get_template(f"entry.{fmt}.j2")
+    entry = _bounded(entry)
     text: str = template.render(
         e=entry, groups=group_facts(entry.facts, language), L=labels(language)
     )
     return text.strip()
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _source_refs(refs: Sequence[SourceRef]) -> list[SourceRef]:
+    return [
+        r if len(r.name) <= MAX_SOURCE_CHARS else SourceRef(_cut(r.name, MAX_SOURCE_CHARS), r.url)
+        for r in refs[:MAX_SOURCES_SHOWN]
+    ]
+
+
+def _bounded(entry: DigestEntry) -> DigestEntry:
+    facts = [
+        f
+        if len(f.sources) <= MAX_SOURCES_SHOWN
+        and all(len(s.name) <= MAX_SOURCE_CHARS for s in f.sources)
+        else dataclasses.replace(f, sources=tuple(_source_refs(f.sources)))
+        for f in entry.facts
+    ]
+    return dataclasses.replace(
+        entry,
+        title=_cut(entry.title, MAX_TITLE_CHARS),
+        facts=facts,
+        sources=_source_refs(entry.sources),
+        also_reported_by=_source_refs(entry.also_reported_by),
+    )
 
 
 def _measure(fmt: str) -> Callable[[str], int]:
@@ -111,10 +145,16 @@ def split_entry(entry: DigestEntry, fmt: str, language: str, limit: int) -> list
         omitted_facts=entry.omitted_facts,
     )
     rendered = render_entry(tail, fmt, language)
-    if measure(rendered) > limit:
-        parts.append(render_entry(dataclasses.replace(tail, also_reported_by=[]), fmt, language))
-    else:
-        parts.append(rendered)
+    # The extras go when they do not fit next to the last facts: first the other outlets,
+    # then the "+N more" line (a fact shortened to fit alone left no room for it).
+    for trimmed in (
+        dataclasses.replace(tail, also_reported_by=[]),
+        dataclasses.replace(tail, also_reported_by=[], omitted_facts=0),
+    ):
+        if measure(rendered) <= limit:
+            break
+        rendered = render_entry(trimmed, fmt, language)
+    parts.append(rendered)
     return parts
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
+from bot.cli import main
 from bot.config import WebhookConfig, WebhookDeliveryConfig
 from bot.deadletters import DeadLetters
 from bot.keys import Keys
@@ -56,6 +58,8 @@ async def test_retry_posts_only_the_parts_not_yet_posted_and_drop_deletes(
     receivers: WebhookReceivers,
     tmp_path: Path,
     redis_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     hook = WebhookConfig(name="news", platform="discord", url=receivers.hook_url("discord"))
     store = SubscriptionStore(redis_client, keys)
@@ -78,16 +82,12 @@ async def test_retry_posts_only_the_parts_not_yet_posted_and_drop_deletes(
         config = tmp_path / "c.toml"
         config.write_text(f'[redis]\nprefix = "{keys.prefix}"\n')
         env = {**os.environ, "DIGESTBOT_REDIS_URL": redis_url}
-        listed = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "--config", str(config), "deadletters", "list"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            cwd=REPO,
-            env=env,
-        )
-        assert listed.returncode == 0, listed.stderr
-        assert dead[0].id in listed.stdout and "webhook:news" in listed.stdout
+        # The command line, in process (a thread: it runs its own event loop).
+        monkeypatch.setenv("DIGESTBOT_REDIS_URL", redis_url)
+        argv = ["--config", str(config), "deadletters", "list"]
+        assert await asyncio.to_thread(main, argv) == 0
+        listed = capsys.readouterr().out
+        assert dead[0].id in listed and "webhook:news" in listed
 
         moved = await letters.retry([dead[0].id])
         assert [m.id for m in moved] == [dead[0].id]

@@ -386,28 +386,19 @@ def _signed_headers(body: bytes, msg_id: str = "cmd-1") -> dict[str, str]:
     }
 
 
-GARBAGE = [
+GARBAGE = [  # the shapes that matter per endpoint; tests/bot/test_serve_fuzz.py goes wide
     b"",
     b"not json at all",
     b"\xff\xfe\x00garbage",
     b"[]",
-    b"null",
-    b"42",
-    b'"a string"',
-    b'{"update_id": "x"}',
     b'{"update_id": 1, "message": "x"}',
     b'{"update_id": 2, "message": {"chat": 5}}',
-    b'{"update_id": 3, "callback_query": []}',
-    b'{"articles": []}',
     b'{"articles": [1, 2]}',
     b'{"id": 1}',
-    b'{"id": "a", "title": 5}',
     b'{"target": 5, "command": []}',
-    b'{"target": "x", "command": ""}',
     b"[" * 50_000,
     b"a=%zz&b=\xff",
     b"a=1&" * 200,
-    b"{" + b'"k":' * 1000,
 ]
 
 

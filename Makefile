@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean fuzz
+.PHONY: demo test lint bench soak clean fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ FUZZ_EXAMPLES ?= 2000
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:cacheprovider \
 		--hypothesis-show-statistics tests/test_fuzz_*.py
+
+# A longer chaos run than the one in `make test`: 200 SIGKILLs of `digestbot run`.
+soak: $(STAMP)
+	CHAOS_KILLS=200 $(BIN)/pytest -q -s tests/bot/test_chaos.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/dedup.py

@@ -27,7 +27,9 @@ Stories and facts (hash tag per story ``{P:s:<id>}``):
 ``P:{P:s:<id>}:facts`` list of fact JSON (the story's fact memory),
 ``P:{P:s:<id>}:done`` hash (article id → outcome record JSON, written atomically with the
 story and its facts so that an article replayed after a crash is recognised; one day TTL),
-``P:srclines:<source digest>:<week>`` hash (line digest → articles of that source that had
+``P:{P:srclines:<source digest>}:<week>`` hash (line digest → articles of that source that had
+the line, and ``a:<article digest>`` → 1 for each article counted, so a replayed article
+counts once;
 the line; learned per-source boilerplate, expires after three weeks),
 ``P:a2s:<article digest>`` string (the story an article joined).
 Story assignment (hash tag ``{P:st}``, so that one script reads or writes all of an
@@ -165,7 +167,7 @@ class Keys:
     def source_lines(self, source: str, week: int) -> str:
         """Hash: line digest → number of the source's articles that had it (per week)."""
         digest = hashlib.blake2b(source.encode(), digest_size=8).hexdigest()
-        return f"{self.prefix}:srclines:{digest}:{week}"
+        return f"{self.prefix}:{{{self.prefix}:srclines:{digest}}}:{week}"
 
     def story_seq(self) -> str:
         return f"{self.prefix}:{{{self.prefix}:st}}:seq"

@@ -155,7 +155,7 @@ class Pipeline:
             return outcome
         outcome.status = status
         # Only a story that existed before this article can have collected notes.
-        notes = await self.stories.take_also_reported(story.id) if status == "update" else []
+        notes = await self.stories.also_reported(story.id) if status == "update" else []
         also = [SourceRef(a["name"], a["url"]) for a in notes]
         outcome.entry = make_entry(
             article,
@@ -168,7 +168,12 @@ class Pipeline:
             article_count=story.article_count,
         )
         await self.stories.save(
-            story, fresh, [article.id], counted=profile, done=_outcome_record(outcome)
+            story,
+            fresh,
+            [article.id],
+            counted=profile,
+            done=_outcome_record(outcome),
+            clear_also=bool(notes),
         )
         return outcome
 

@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 
 import redis.asyncio as aioredis
+from redis.exceptions import NoScriptError
 
 from bot.keys import Keys
 from digests.boilerplate import remove_lines
@@ -26,6 +27,25 @@ MIN_COUNT = 3
 MIN_SHARE = 0.3
 WEEK = 7 * 86400
 TOTAL = "#articles"
+
+# Reads the counts of this week and the last, and counts the article's lines once: the
+# article's marker field makes a second call (a replay after a crash) count nothing.
+# KEYS: this week, last week. ARGV: TTL, article marker, fields (TOTAL first).
+# Reply: {1 if the article was counted before, counts now, counts last week}.
+_COUNT = """
+local fields = {}
+for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
+local now = redis.call('HMGET', KEYS[1], unpack(fields))
+local before = redis.call('HMGET', KEYS[2], unpack(fields))
+local counted = 1
+if redis.call('HSETNX', KEYS[1], ARGV[2], 1) == 1 then
+  counted = 0
+  for _, f in ipairs(fields) do redis.call('HINCRBY', KEYS[1], f, 1) end
+end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return {counted, now, before}
+"""
+_SHA = hashlib.sha1(_COUNT.encode()).hexdigest()
 
 
 def _line_digest(line: str) -> str:
@@ -50,14 +70,18 @@ class SourceLines:
         current = self.keys.source_lines(article.source, week)
         previous = self.keys.source_lines(article.source, week - 1)
         fields = [TOTAL, *lines]
-        pipe = self.client.pipeline(transaction=False)
-        pipe.hmget(current, fields)
-        pipe.hmget(previous, fields)
-        for digest in fields:
-            pipe.hincrby(current, digest, 1)
-        pipe.expire(current, 3 * WEEK)
-        now_counts, old_counts, *_ = await pipe.execute()
-        counts = [int(a or 0) + int(b or 0) for a, b in zip(now_counts, old_counts, strict=True)]
+        marker = "a:" + hashlib.blake2b(article.id.encode(), digest_size=8).hexdigest()
+        try:
+            reply = await self.client.evalsha(_SHA, 2, current, previous, 3 * WEEK, marker, *fields)
+        except NoScriptError:
+            await self.client.script_load(_COUNT)
+            reply = await self.client.evalsha(_SHA, 2, current, previous, 3 * WEEK, marker, *fields)
+        counted_before, now_counts, old_counts = int(reply[0]), reply[1], reply[2]
+        # An article counted before (a replay after a crash) must not see its own lines.
+        own = 1 if counted_before else 0
+        counts = [
+            int(a or 0) + int(b or 0) - own for a, b in zip(now_counts, old_counts, strict=True)
+        ]
         total = counts[0]
         if total < MIN_COUNT:
             return article

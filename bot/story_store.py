@@ -131,11 +131,15 @@ end
 # profile, the new facts and the article's outcome record, so that a crash leaves either
 # all of them or none, and a replayed article finds its outcome instead of finding its
 # own facts "already known".
+# The "also reported by" notes an update entry took are cleared here too: a crash can
+# neither lose them nor show them twice.
 # KEYS: meta, facts, done. ARGV: ttl, memory, done ttl, article id, outcome record,
-# then field/value pairs of meta up to the marker '--', then fact JSONs.
+# clear notes ('1' or ''), then field/value pairs of meta up to the marker '--', then
+# fact JSONs.
 _WRITE = """
 local ttl, memory, done_ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-local i = 6
+if ARGV[6] == '1' then redis.call('HDEL', KEYS[1], 'also') end
+local i = 7
 while ARGV[i] ~= '--' do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
   i = i + 2
@@ -246,13 +250,10 @@ class StoryStore:
             also.append(source)
         await self.client.hset(key, "also", json.dumps(also[-20:]))
 
-    async def take_also_reported(self, story_id: str) -> list[dict[str, str]]:
-        """The "also reported by" notes gathered since the story's last digest entry."""
-        key = self.keys.story_meta(story_id)
-        pipe = self.client.pipeline(transaction=True)
-        pipe.hget(key, "also")
-        pipe.hdel(key, "also")
-        raw, _ = await pipe.execute()
+    async def also_reported(self, story_id: str) -> list[dict[str, str]]:
+        """The "also reported by" notes gathered since the story's last digest entry
+        (``save(..., clear_also=True)`` clears them with the entry that shows them)."""
+        raw = await self.client.hget(self.keys.story_meta(story_id), "also")
         result: list[dict[str, str]] = json.loads(raw) if raw else []
         return result
 
@@ -264,10 +265,12 @@ class StoryStore:
         extra: dict[str, str] | None = None,
         counted: ArticleProfile | None = None,
         done: str | None = None,
+        clear_also: bool = False,
     ) -> None:
         """Write the story, its new facts, its index entries and the article links at once;
         ``counted``: the article whose terms enter the document frequencies; ``done``: the
-        outcome record of ``article_ids[0]``, saved atomically with the story and its facts."""
+        outcome record of ``article_ids[0]``, saved atomically with the story and its facts;
+        ``clear_also``: the pending "also reported by" notes went into this article's entry."""
         score = story.last_seen.timestamp()
         pipe = self.client.pipeline(transaction=False)
         # The links first: a crash after them but before the story write leaves a link to
@@ -282,6 +285,7 @@ class StoryStore:
             DONE_TTL,
             article_ids[0] if article_ids and done is not None else "",
             done or "",
+            "1" if clear_also else "",
             *(x for pair in fields.items() for x in pair),
             "--",
             *(json.dumps(fact_to_dict(f)) for f in new_facts),

@@ -42,3 +42,16 @@ async def test_a_line_repeated_by_one_source_is_learned_and_dropped(
     # Another outlet that prints the same sentence once is not affected.
     other = await lines.clean(article(9, source="Talblatt"), NOW)
     assert CHROME in other.text
+
+
+async def test_an_article_cleaned_again_after_a_crash_counts_once(
+    redis_client: aioredis.Redis, keys: Keys
+) -> None:
+    lines = SourceLines(redis_client, keys)
+    first = [await lines.clean(article(i), NOW) for i in range(2)]
+    # A worker that died after cleaning article 1 replays it, again and again.
+    replays = [await lines.clean(article(1), NOW) for _ in range(4)]
+    assert all(r.text == first[1].text for r in replays)
+    assert CHROME in replays[-1].text
+    # Two articles had the line, not six: the third still keeps it.
+    assert CHROME in (await lines.clean(article(2), NOW)).text

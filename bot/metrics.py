@@ -22,6 +22,7 @@ from bot.keys import Keys
 from digests.digest import Outcome
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+SINKS = ("telegram", "webhook")
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0)
 
 
@@ -82,6 +83,14 @@ class Metrics:
             "digestbot_http_requests", "Requests answered", ["endpoint", "status"], registry=r
         )
         self._seen: dict[str, _Seen] = {}
+        # Every series exists from the start (at 0), so rates and alerts work before the
+        # first event.
+        for via in ("poll", "ingest"):
+            self.articles.labels(via)
+        for sink in SINKS:
+            for family in (self.sent, self.rate_limited, self.dead, self.latency):
+                family.labels(sink)
+            self.outbox_depth.labels(sink)
 
     # -- the pipeline -------------------------------------------------------------------
     def observe_outcomes(self, outcomes: Iterable[Outcome], via: str) -> None:

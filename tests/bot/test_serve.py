@@ -35,7 +35,7 @@ from bot.config import (
 )
 from bot.keys import Keys
 from bot.request_auth import slack_signature
-from bot.server import Server, serve
+from bot.server import PollerState, Server, serve
 from bot.subscription_store import SubscriptionStore, telegram_target
 from bot.telegram_sender import SenderSettings
 from bot.webhook_sender import WebhookSenderSettings
@@ -321,7 +321,10 @@ async def _xlen_is(client: aioredis.Redis, key: str, n: int) -> bool:
 # -- ingest, metrics, health ---------------------------------------------------------------------
 
 
-async def test_metrics_parse_and_move_as_articles_flow(start_serve: Starter) -> None:
+async def test_metrics_parse_and_move_as_articles_flow(
+    start_serve: Starter, redis_client: aioredis.Redis, keys: Keys
+) -> None:
+    await SubscriptionStore(redis_client, keys).put(Subscription(target=telegram_target(READER)))
     async with start_serve() as running:
         before = await running.metrics()
         assert before.get("digestbot_articles_fetched_total{via=ingest}", 0.0) == 0.0
@@ -343,6 +346,9 @@ async def test_metrics_parse_and_move_as_articles_flow(start_serve: Starter) -> 
         await _until(lambda: _sent_webhooks(running), 10)
         moved = await running.metrics()
         assert moved["digestbot_send_latency_seconds_count{sink=webhook}"] >= len(PLATFORMS)
+        assert moved["digestbot_messages_sent_total{sink=telegram}"] >= 1
+        assert moved["digestbot_send_latency_seconds_count{sink=telegram}"] >= 1
+        assert moved["digestbot_rate_limited_total{sink=webhook}"] == 0
 
 
 async def _sent_webhooks(running: Running) -> bool:
@@ -556,3 +562,45 @@ async def test_mattermost_and_signed_generic_commands(
         assert "Subscribed" in await ask("subscribe")
         assert "Nothing new" in await ask("digest")  # instant mode: nothing is held back
         assert "Unknown command" in await ask("launch rockets")
+
+
+async def test_a_gone_webhook_is_disabled_and_the_owners_told_on_telegram(
+    start_serve: Starter,
+    emulator: TelegramEmulator,
+    receivers: WebhookReceivers,
+    redis_client: aioredis.Redis,
+    keys: Keys,
+) -> None:
+    receivers.script("teams", (410, {}, b""))
+    async with start_serve() as running:
+        await running.ingest(ARTICLES[0])
+        told = await emulator.wait_for_messages_async(OWNER, 1, timeout=10)
+        assert "teams-room" in told[0].text and "deactivated" in told[0].text
+        assert receivers.url not in told[0].text
+        sub = await SubscriptionStore(redis_client, keys).get("webhook:teams-room")
+        assert sub is not None and not sub.active
+        values = await running.metrics()
+        assert values["digestbot_dead_letters{}"] == 1
+        # From its channel, `subscribe` turns it on again.
+        body = json.dumps({"target": "teams-room", "command": "subscribe"}).encode()
+        response = await running.post("/commands", body, _signed_headers(body))
+        assert "Subscribed" in response.json()["text"]
+        sub = await SubscriptionStore(redis_client, keys).get("webhook:teams-room")
+        assert sub is not None and sub.active
+
+
+def test_poller_health_turns_stalled_without_cycles() -> None:
+    now = 10_000.0
+    assert PollerState().alive(now)  # polling off: nothing to be stalled
+    assert not PollerState(enabled=True, started=now).alive(now)  # no task running
+
+    async def run() -> None:
+        task = asyncio.create_task(asyncio.sleep(1))
+        fresh = PollerState(enabled=True, started=now - 10, tick=60, task=task)
+        old = PollerState(
+            enabled=True, started=now - 1000, last_cycle=now - 500, tick=60, task=task
+        )
+        assert fresh.alive(now) and not old.alive(now)
+        task.cancel()
+
+    asyncio.run(run())

@@ -98,6 +98,10 @@ Webhook delivery (``bot.webhook_sender``):
 - ``P:whthread:<target digest>:<story id>`` string: the Discord forum thread a story's
   digests go to (the ``channel_id`` Discord answered for its first post); TTL.
 
+Inbound signed commands: ``P:seen:<kind>:<digest>`` string (SET NX, expires after twice
+the signature tolerance): a Slack signature or a ``webhook-id`` already used, so a
+captured request replayed within the tolerance is refused.
+
 Bot commands: ``P:digest:now`` set of targets that asked for a digest with
 ``/digest`` while no sender was wired into the bot; the scheduler pops them.
 Per-sender command limit (hash tag ``{P:cmd:<sender>}``, one script reads both):
@@ -240,6 +244,10 @@ class Keys:
     def webhook_thread(self, target: str, story_id: str) -> str:
         digest = hashlib.blake2b(target.encode(), digest_size=8).hexdigest()
         return f"{self.prefix}:whthread:{digest}:{story_id}"
+
+    def request_seen(self, kind: str, token: str) -> str:
+        digest = hashlib.blake2b(token.encode(), digest_size=12).hexdigest()
+        return f"{self.prefix}:seen:{kind}:{digest}"
 
     # rate limits -------------------------------------------------------------------
     def _rl(self) -> str:

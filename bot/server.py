@@ -457,6 +457,13 @@ class Server:
         ]
         return JSONResponse({"ok": True, "results": results})
 
+    async def _first_time(self, kind: str, token: str) -> None:
+        """Refuse a signed request seen before (a replay within the signature tolerance)."""
+        key = self.keys.request_seen(kind, token)
+        ttl = 2 * self.cfg.serve.signature_tolerance
+        if not await self.client.set(key, "1", nx=True, ex=ttl):
+            raise HttpProblem(409, "request already processed (replayed?)")
+
     async def _run_command(self, req: CommandRequest) -> str:
         return await self.commands.run(req)
 
@@ -473,6 +480,7 @@ class Server:
             serve.signature_tolerance,
         ):
             raise HttpProblem(401, "bad or stale Slack signature")
+        await self._first_time("slack", request.headers.get("x-slack-signature", ""))
         form = _form(body)
         if form.get("ssl_check"):
             return JSONResponse({"ok": True})
@@ -537,6 +545,7 @@ class Server:
             serve.commands_secret, _headers(request), body, time.time(), serve.signature_tolerance
         ):
             raise HttpProblem(401, "bad or stale webhook-signature")
+        await self._first_time("commands", request.headers.get("webhook-id", ""))
         try:
             data = decode_json(body)
         except IngestError as exc:

@@ -10,6 +10,7 @@ import contextlib
 import json
 import socket
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -382,7 +383,8 @@ def _slack_headers(body: bytes, timestamp: int | None = None) -> dict[str, str]:
     }
 
 
-def _signed_headers(body: bytes, msg_id: str = "cmd-1") -> dict[str, str]:
+def _signed_headers(body: bytes, msg_id: str = "") -> dict[str, str]:
+    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
     ts = int(time.time())
     return {
         "webhook-id": msg_id,
@@ -483,9 +485,11 @@ async def test_slack_commands_signed_answered_or_deferred(
     async with start_serve() as running:
         await running.ingest(ARTICLES[0])
         body = _slack_form("stories")
-        response = await running.post("/slack/commands", body, _slack_headers(body))
+        headers = _slack_headers(body)
+        response = await running.post("/slack/commands", body, headers)
         assert response.status_code == 200
         assert "Recent stories" in response.json()["text"]
+        assert (await running.post("/slack/commands", body, headers)).status_code == 409
         # Stale (replayed) and forged requests are refused.
         stale = await running.post(
             "/slack/commands", body, _slack_headers(body, int(time.time()) - 301)
@@ -542,16 +546,22 @@ async def test_mattermost_and_signed_generic_commands(
         assert response.status_code == 200 and "Unsubscribed" in response.json()["text"]
         sub = await SubscriptionStore(redis_client, keys).get("webhook:generic-room")
         assert sub is not None and not sub.active
+        headers = _signed_headers(body)
         tampered = body.replace(b"unsubscribe", b"subscribe")
-        response = await running.post("/commands", tampered, _signed_headers(body))
+        response = await running.post("/commands", tampered, headers)
         assert response.status_code == 401
+        # The very same signed request again: a replay, refused.
+        first = await running.post("/commands", body, headers)
+        assert first.status_code == 200
+        replayed = await running.post("/commands", body, headers)
+        assert replayed.status_code == 409
         # story, why and digest on real data.
         result = (await running.ingest(ARTICLES[0])).json()["results"][0]
         story = result["story"]
 
         async def ask(command: str) -> str:
             body = json.dumps({"target": "generic-room", "command": command}).encode()
-            response = await running.post("/commands", body, _signed_headers(body, command))
+            response = await running.post("/commands", body, _signed_headers(body))
             assert response.status_code == 200, response.text
             return str(response.json()["text"])
 

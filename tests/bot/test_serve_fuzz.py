@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -94,10 +95,11 @@ def _headers(path: str, body: bytes) -> dict[str, str]:
         }
     if path == "/mattermost/commands":
         return {"Authorization": f"Bearer {MM}"}
+    msg_id = f"msg_{uuid.uuid4().hex}"  # a fresh id: a repeated one is refused as a replay
     return {
-        "webhook-id": "fuzz",
+        "webhook-id": msg_id,
         "webhook-timestamp": now,
-        "webhook-signature": standard_webhooks_signature(GENERIC_SECRET, "fuzz", int(now), body),
+        "webhook-signature": standard_webhooks_signature(GENERIC_SECRET, msg_id, int(now), body),
     }
 
 

@@ -23,6 +23,7 @@ from bot.config import FORMATS, Config, FeedConfig, RedisConfig, load_config
 from bot.dedup_store import DedupSettings, DedupStore
 from bot.errors import BotError, InputError
 from bot.feed_state import FeedStateStore
+from bot.handover import release_pending
 from bot.ingest_stream import IngestStream
 from bot.keys import Keys
 from bot.log_redaction import config_secrets
@@ -40,13 +41,16 @@ from bot.sources import load_path
 from bot.story_store import StoryStore
 from bot.subscription_store import SubscriptionStore
 from bot.telegram_bot import api_urls, build_application, run_bot
-from bot.telegram_sender import TelegramSender
+from bot.telegram_sender import SenderSettings, TelegramSender
 from digests.digest import Outcome
 from digests.models import Article
 from digests.render import TELEGRAM_LIMIT, render_messages
 
 log = logging.getLogger("digestbot")
 CONFIG_ENV = "DIGESTBOT_CONFIG"
+# Graceful shutdown: in-flight sends get SENDER_STOP_GRACE_S, everything SHUTDOWN_S.
+SENDER_STOP_GRACE_S = 5.0
+SHUTDOWN_S = 7.0
 
 
 def _config_path(arg: str | None) -> str | None:
@@ -133,11 +137,19 @@ async def _serve_telegram(
         bot = telegram.Bot(cfg.telegram.token, base_url=api, base_file_url=files)
     else:
         bot = telegram.Bot(cfg.telegram.token)
-    sender = TelegramSender(bot, store, client, keys, _limits(cfg))
+    # Its grace for in-flight digests fits the whole shutdown into SIGTERM's 10 s.
+    settings = SenderSettings(stop_grace_s=SENDER_STOP_GRACE_S)
+    sender = TelegramSender(bot, store, client, keys, _limits(cfg), settings=settings)
 
     async def send(stop: asyncio.Event) -> None:
         async with bot:
-            await sender.run(stop)
+            try:
+                await sender.run(stop)
+            finally:
+                # Its unfinished digests go to the next sender at once, not after a minute.
+                await release_pending(
+                    client, sender.stream, settings.group, sender.consumer, settings.claim_idle_ms
+                )
 
     return [
         asyncio.create_task(run_bot(app, stop), name="telegram-bot"),
@@ -187,8 +199,24 @@ async def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
                 await runner.run_forever(feeds, stop)
             finally:
                 stop.set()
-                await asyncio.gather(*tasks, return_exceptions=True)
+                await _wind_down(tasks)
             return 0
+
+
+async def _wind_down(tasks: Sequence[asyncio.Task[None]]) -> None:
+    """Let the tasks finish after ``stop`` (sends drain, pollers stop), then cut off the rest.
+
+    SIGTERM must end the process within 10 s: the sender gets SENDER_STOP_GRACE_S for
+    in-flight digests, and whatever still runs after SHUTDOWN_S is cancelled (a cancelled
+    send stays pending in the outbox and goes out after the restart).
+    """
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_S)
+    for task in pending:
+        log.warning("stopping: %s did not finish in %gs, cancelled", task.get_name(), SHUTDOWN_S)
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def cmd_serve(cfg: Config, args: argparse.Namespace) -> int:

@@ -22,6 +22,11 @@ from digests.models import Article
 
 log = logging.getLogger(__name__)
 
+# After SIGTERM, a cycle gets this long to reach a batch boundary before it is cancelled.
+# Cancelling is safe with the ingest journal: unacknowledged articles are redelivered on
+# the next start, exactly as after a crash.
+STOP_GRACE_S = 3.0
+
 
 @dataclass(slots=True)
 class CycleReport:
@@ -86,10 +91,31 @@ class Runner:
             return [replace(a, language=feed.language) for a in loaded.articles]
         return loaded.articles
 
-    async def cycle(self, feeds: Sequence[FeedConfig], *, force: bool = False) -> CycleReport:
+    async def cycle(
+        self,
+        feeds: Sequence[FeedConfig],
+        *,
+        force: bool = False,
+        stop: asyncio.Event | None = None,
+    ) -> CycleReport:
+        """Poll, journal and process; with ``stop``, give up early once it is set."""
         report = CycleReport()
         journal = self.journal
-        results = await self.poller.poll(feeds, force=force, hold_state=journal is not None)
+        poll = self.poller.poll(feeds, force=force, hold_state=journal is not None)
+        if stop is None or journal is None:
+            results = await poll
+        else:
+            # Fetches in flight are dropped on stop: with the journal nothing is committed yet.
+            fetching = asyncio.ensure_future(poll)
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({fetching, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not fetching.done():
+                fetching.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await fetching
+                return report
+            results = fetching.result()
         now = self.clock()
         batches: list[tuple[FeedConfig, list[Article]]] = []
         for feed, result in zip(feeds, results, strict=True):
@@ -116,19 +142,26 @@ class Runner:
             for result in results:
                 if result.commit is not None:
                     await result.commit()
-            await self.drain(feeds, report, now)
+            await self.drain(feeds, report, now, stop)
         entries = [o.entry for o in report.outcomes if o.entry is not None]
         for sink in self.sinks:
             await sink.deliver(entries)
         return report
 
     async def drain(
-        self, feeds: Sequence[FeedConfig], report: CycleReport, now: datetime
+        self,
+        feeds: Sequence[FeedConfig],
+        report: CycleReport,
+        now: datetime,
+        stop: asyncio.Event | None = None,
     ) -> None:
-        """Process journaled articles until none is left for this worker."""
+        """Process journaled articles until none is left for this worker (or ``stop``)."""
         assert self.journal is not None
         by_url = {feed.url: feed for feed in feeds}
-        while deliveries := await self.journal.read(CLAIM_BATCH):
+        # A stop ends the drain between batches; what is left stays in the journal.
+        while not (stop is not None and stop.is_set()) and (
+            deliveries := await self.journal.read(CLAIM_BATCH)
+        ):
             usable = [d for d in deliveries if not unreadable(d)]
             chunk = [(by_url.get(d.feed) or FeedConfig(url=d.feed), d.article) for d in usable]
             await self._process(chunk, [d.redelivered for d in usable], now, report)
@@ -155,7 +188,20 @@ class Runner:
         # Wake as often as the most frequent feed needs; the poller skips feeds not yet due.
         tick = min([float(f.interval or self.cfg.poller.interval) for f in feeds] + [60.0])
         while not stop.is_set():
-            report = await self.cycle(feeds)
+            cycle = asyncio.ensure_future(self.cycle(feeds, stop=stop))
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({cycle, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not cycle.done():
+                # Stopping: the cycle ends at its next batch boundary, or is cut off.
+                await asyncio.wait({cycle}, timeout=STOP_GRACE_S)
+                if not cycle.done():
+                    log.info("stopping: cancelling the cycle (its articles stay journaled)")
+                    cycle.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await cycle
+                return
+            report = cycle.result()
             log.info(
                 "cycle: %d fetched, %d not modified, %d errors, %d articles",
                 report.fetched,

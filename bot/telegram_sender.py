@@ -465,6 +465,11 @@ class TelegramSender:
             except RedisError as exc:
                 log.warning("outbox read failed: %s", exc)
                 await asyncio.sleep(1.0)
+        # Stopping: only the digests under way finish; those not begun stay pending (the
+        # shell hands them over to the next sender), so the grace covers one digest per chat.
+        for queue in self._queues.values():
+            while queue:
+                self._local.discard(queue.pop()[0])
         await self._wait_workers(self.settings.stop_grace_s)
         # Messages still unfinished stay pending; another process or the next run claims them.
         await self._cancel_workers()

@@ -513,7 +513,9 @@ class Server:
         except Exception as exc:
             reply = f"The command failed: {type(exc).__name__}"
         with contextlib.suppress(httpx.HTTPError):
-            await self.http.post(response_url, json=_slack_answer(reply))
+            # Slack's answer to this is of no use: its body is not even read.
+            async with self.http.stream("POST", response_url, json=_slack_answer(reply)):
+                pass
 
     async def mattermost_command(self, request: Request) -> Response:
         serve = self.cfg.serve

@@ -69,6 +69,7 @@ log = logging.getLogger(__name__)
 GROUP = "webhooks"
 OwnersNotify = Callable[[str], Awaitable[None]]
 MAX_ERROR_TEXT = 200
+MAX_ANSWER_BYTES = 64 * 1024
 # Seconds between two posts to one webhook: Slack allows about 1 message/s per webhook,
 # Discord 5 requests per 2 s, Teams Workflows 4 requests/s. A 429 still wins.
 THREAD_TTL_S = 30 * 24 * 3600
@@ -186,8 +187,8 @@ def retry_after_seconds(response: httpx.Response, now: float) -> float | None:
         except ValueError:
             with contextlib.suppress(TypeError, ValueError, IndexError):
                 return max(0.0, parsedate_to_datetime(header).timestamp() - now)
-    with contextlib.suppress(ValueError, UnicodeDecodeError):
-        body = response.json() if len(response.content) <= 65536 else None
+    with contextlib.suppress(ValueError, UnicodeDecodeError, RecursionError):
+        body = response.json()
         if isinstance(body, dict):
             value = body.get("retry_after")
             if isinstance(value, int | float) and not isinstance(value, bool):
@@ -521,7 +522,7 @@ class WebhookSender:
             txn = quote(part_id(digest, index), safe="")
             url = f"{hook.url.rstrip('/')}/_matrix/client/v3/rooms/{room}/send/m.room.message/{txn}"
             headers["Authorization"] = f"Bearer {hook.token}"
-            return await self.http.put(url, content=body, headers=headers)
+            return await self._send("PUT", url, body, headers)
         url = hook.url
         if hook.platform == "discord":
             # wait=true: Discord answers with the message, so a 2xx means it was created.
@@ -536,7 +537,25 @@ class WebhookSender:
                 headers["webhook-signature"] = standard_webhooks_signature(
                     hook.secret, msg_id, timestamp, body
                 )
-        return await self.http.post(url, content=body, headers=headers)
+        return await self._send("POST", url, body, headers)
+
+    async def _send(
+        self, method: str, url: str, body: bytes, headers: dict[str, str]
+    ) -> httpx.Response:
+        """The answer with at most MAX_ANSWER_BYTES of its (decoded) body: a webhook's
+        answer is a short JSON at most, and must not fill our memory."""
+        async with self.http.stream(method, url, content=body, headers=headers) as answer:
+            kept = bytearray()
+            async for chunk in answer.aiter_bytes():
+                kept += chunk[: MAX_ANSWER_BYTES - len(kept)]
+                if len(kept) >= MAX_ANSWER_BYTES:
+                    break
+            plain = {
+                k: v
+                for k, v in answer.headers.items()
+                if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+            }
+            return httpx.Response(answer.status_code, headers=plain, content=bytes(kept))
 
     # -- outcomes ---------------------------------------------------------------------------
 
@@ -581,8 +600,8 @@ class WebhookSender:
 
 def _channel_id(response: httpx.Response) -> str:
     """Discord's answer to ``?wait=true``: the message, whose ``channel_id`` is the thread."""
-    with contextlib.suppress(ValueError, UnicodeDecodeError):
-        body = response.json() if len(response.content) <= 65536 else None
+    with contextlib.suppress(ValueError, UnicodeDecodeError, RecursionError):
+        body = response.json()
         if isinstance(body, dict) and isinstance(body.get("channel_id"), str | int):
             value = str(body["channel_id"])
             # Goes into a query string later: ids only (Discord's are decimal snowflakes).
@@ -592,5 +611,5 @@ def _channel_id(response: httpx.Response) -> str:
 
 def _short(response: httpx.Response) -> str:
     """The start of an error body for a dead letter (bounded; platform text, no secrets)."""
-    text = response.text[:MAX_ERROR_TEXT] if len(response.content) <= 65536 else ""
+    text = response.text[:MAX_ERROR_TEXT]
     return " ".join(text.split())

@@ -180,16 +180,20 @@ async def test_5xx_is_retried_with_backoff_then_dead_lettered(
     sender: WebhookSender, receivers: WebhookReceivers, redis_client: aioredis.Redis, keys: Keys
 ) -> None:
     receivers.script("mattermost", (500, {}, b"oops"))
-    receivers.script("generic", *[(503, {}, b"")] * 3)
+    receivers.script("discord", (400, {}, b"[" * 100_000))  # JSON too deep to parse
+    huge = b"[" * 5_000_000  # an answer far beyond what the sender reads of it
+    receivers.script("generic", *[(503, {}, huge)] * 3)
     await fan_out(redis_client, keys, entry(6))
     await sender.drain_once()
     assert [r.status for r in receivers.all("mattermost")] == [500, 200]
     assert [r.status for r in receivers.all("generic")] == [503, 503, 503]
-    dead = await redis_client.xrange(keys.outbox_dead())
-    assert len(dead) == 1
-    letter = dead[0][1]
-    assert letter[b"target"] == b"webhook:generic"
+    dead = {d[b"target"]: d for _, d in await redis_client.xrange(keys.outbox_dead())}
+    assert set(dead) == {b"webhook:generic", b"webhook:discord"}
+    assert dead[b"webhook:discord"][b"reason"].startswith(b"rejected: HTTP 400")
+    assert len(dead[b"webhook:discord"][b"reason"]) < 300
+    letter = dead[b"webhook:generic"]
     assert b"after 3 attempts" in letter[b"reason"]
+    assert len(letter[b"reason"]) < 300
     assert receivers.hook_url("generic").encode() not in b"".join(letter.values())
 
 

@@ -432,10 +432,8 @@ class Server:
             articles = parse_articles(body, max_articles=serve.ingest_max_articles, now=now)
         except IngestError as exc:
             raise HttpProblem(400, str(exc)) from None
-        try:
-            await asyncio.wait_for(self.lock.acquire(), INGEST_LOCK_TIMEOUT_S)
-        except TimeoutError:
-            raise HttpProblem(503, "busy with a polling cycle; retry shortly") from None
+        if not await _acquire(self.lock, INGEST_LOCK_TIMEOUT_S):
+            raise HttpProblem(503, "busy with a polling cycle; retry shortly")
         try:
             outcomes = []
             for article in articles:
@@ -563,6 +561,24 @@ class Server:
         except TimeoutError:
             raise HttpProblem(504, "the command took too long") from None
         return JSONResponse({"ok": True, "text": reply})
+
+
+async def _acquire(lock: asyncio.Lock, timeout: float) -> bool:
+    """Take ``lock`` within ``timeout``; never leaves it taken when giving up.
+
+    (``wait_for(lock.acquire())`` can time out just as the lock was granted, and then
+    nobody releases it.)
+    """
+    attempt = asyncio.ensure_future(lock.acquire())
+    done, _ = await asyncio.wait({attempt}, timeout=timeout)
+    if attempt in done:
+        return True
+    attempt.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await attempt
+    if attempt.done() and not attempt.cancelled():
+        lock.release()  # granted while being cancelled
+    return False
 
 
 def _stream_ms(msg_id: bytes | str | None) -> int:

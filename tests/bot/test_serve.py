@@ -36,7 +36,7 @@ from bot.config import (
 )
 from bot.keys import Keys
 from bot.request_auth import slack_signature
-from bot.server import PollerState, Server, serve
+from bot.server import PollerState, Server, _acquire, serve
 from bot.subscription_store import SubscriptionStore, telegram_target
 from bot.telegram_sender import SenderSettings
 from bot.webhook_sender import WebhookSenderSettings
@@ -614,3 +614,13 @@ def test_poller_health_turns_stalled_without_cycles() -> None:
         task.cancel()
 
     asyncio.run(run())
+
+
+async def test_lock_acquire_with_timeout_never_leaks_the_lock() -> None:
+    lock = asyncio.Lock()
+    await lock.acquire()  # a polling cycle holds it
+    assert not await _acquire(lock, 0.05)
+    lock.release()
+    assert not lock.locked()  # the abandoned attempt did not keep it
+    assert await _acquire(lock, 0.05) and lock.locked()
+    lock.release()

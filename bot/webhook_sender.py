@@ -418,8 +418,10 @@ class WebhookSender:
         created = int(msg_id.split("-", 1)[0]) / 1000.0
         for index, (payload, story) in enumerate(parts):
             await self._deliver_part(hook, digest, index, payload, created, story)
-        await self.client.xack(self.stream, GROUP, msg_id)
-        await self.client.xdel(self.stream, msg_id)
+        pipe = self.client.pipeline(transaction=True)  # acked and deleted together
+        pipe.xack(self.stream, GROUP, msg_id)
+        pipe.xdel(self.stream, msg_id)
+        await pipe.execute()
         self.stats.messages += 1
 
     async def _deliver_part(

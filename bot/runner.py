@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from redis.exceptions import RedisError
+
 from bot.config import Config, FeedConfig
 from bot.ingest_stream import IngestStream, unreadable
 from bot.outbox import Outbox
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 # Cancelling is safe with the ingest journal: unacknowledged articles are redelivered on
 # the next start, exactly as after a crash.
 STOP_GRACE_S = 3.0
+# Longest wait between two tries while Redis is unreachable.
+REDIS_RETRY_MAX_S = 30.0
 
 
 @dataclass(slots=True)
@@ -187,6 +191,7 @@ class Runner:
         """Cycle until ``stop`` is set; each feed is fetched only when it is due."""
         # Wake as often as the most frequent feed needs; the poller skips feeds not yet due.
         tick = min([float(f.interval or self.cfg.poller.interval) for f in feeds] + [60.0])
+        outages = 0
         while not stop.is_set():
             cycle = asyncio.ensure_future(self.cycle(feeds, stop=stop))
             stopping = asyncio.ensure_future(stop.wait())
@@ -201,7 +206,20 @@ class Runner:
                 with contextlib.suppress(asyncio.CancelledError):
                     await cycle
                 return
-            report = cycle.result()
+            try:
+                report = cycle.result()
+            except (RedisError, OSError) as exc:
+                # Redis restarting or failing over: nothing of the cycle was acknowledged,
+                # so waiting and running it again loses nothing. redis-py reconnects.
+                outages += 1
+                delay = min(REDIS_RETRY_MAX_S, 2.0 ** (outages - 1))
+                log.warning("store unavailable (%s); next try in %.0f s", exc, delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=delay)
+                continue
+            if outages:
+                log.info("store reachable again after %d failed cycle(s)", outages)
+                outages = 0
             log.info(
                 "cycle: %d fetched, %d not modified, %d errors, %d articles",
                 report.fetched,

@@ -271,6 +271,9 @@ class TelegramSender:
         self._slots = asyncio.Semaphore(self.settings.redis_concurrency)
         self._group_ready = False
         self._history_read = False
+        self._retry_history = False
+        # marker → (message id, html, edited) of parts posted whose "sent" write failed.
+        self._unrecorded: dict[str, tuple[int, str, bool]] = {}
 
     # -- the stream -----------------------------------------------------------------------
 
@@ -452,6 +455,9 @@ class TelegramSender:
                 if loop.time() - last_claim >= self.settings.claim_every_s:
                     last_claim = loop.time()
                     await self._heartbeat()
+                    if self._retry_history:
+                        self._retry_history = False
+                        self._dispatch(await self._read_history())
                     self._dispatch(await self._autoclaim())
                 room = self.settings.max_inflight - len(self._local)
                 if room <= 0:
@@ -499,6 +505,8 @@ class TelegramSender:
             log.info("message %s left pending: %s", msg_id, exc)
         except (RedisError, OSError) as exc:
             log.warning("message %s left pending: %s", msg_id, exc)
+            # Ours to retry once Redis answers again, not after another process's claim time.
+            self._retry_history = True
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -550,6 +558,12 @@ class TelegramSender:
         self, dest: _Destination, digest: str, index: int, part: Part, created: float
     ) -> None:
         marker = self.keys.part_marker(digest, index)
+        unrecorded = self._unrecorded.pop(marker, None)
+        if unrecorded is not None:
+            # Posted before Redis went away: record it now instead of posting it again.
+            message_id, html, edited = unrecorded
+            await self._posted(dest, marker, message_id, html, part, edited=edited)
+            return
         mine = f"inflight:{self.owner}"
         attempts = 0
         no_edit = False
@@ -594,7 +608,12 @@ class TelegramSender:
                             )
                             message_id = await self._send(dest, part.html, reply_to)
                     finally:
-                        await self.limiter.done(permit)
+                        try:
+                            await self.limiter.done(permit)
+                        except (RedisError, OSError) as exc:
+                            # The permit then expires by itself; losing the message id of a
+                            # posted part here would post it again.
+                            log.warning("rate limiter unavailable: %s", exc)
             except RetryAfter as exc:
                 await self._release_marker(marker, mine)
                 seconds = _seconds(exc)
@@ -668,7 +687,13 @@ class TelegramSender:
                 pipe.hdel(key, "html")
             pipe.expire(key, settings.message_map_ttl_s)
         pipe.hincrby(self.keys.delivery_stats(), "edited" if edited else "sent", 1)
-        await pipe.execute()
+        try:
+            await pipe.execute()
+        except (RedisError, OSError):
+            # Telegram has the part; only our record of it failed. Kept in memory so the
+            # retry of this message records it rather than posting it a second time.
+            self._unrecorded[marker] = (message_id, html, edited)
+            raise
         if edited:
             self.stats.edited += 1
         else:

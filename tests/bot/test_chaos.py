@@ -23,7 +23,9 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import IO
 
+import pytest
 import redis.asyncio as aioredis
 
 from bot.keys import Keys
@@ -51,7 +53,9 @@ def write_config(path: Path, prefix: str, api: str) -> None:
     )
 
 
-def start(config: Path, redis_url: str, data: Path) -> subprocess.Popen[bytes]:
+def start(
+    config: Path, redis_url: str, data: Path, stderr: int | IO[bytes] = subprocess.DEVNULL
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DIGESTBOT_REDIS_URL": redis_url,
@@ -64,7 +68,7 @@ def start(config: Path, redis_url: str, data: Path) -> subprocess.Popen[bytes]:
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
     )
 
 
@@ -85,9 +89,11 @@ def delivered(emu: TelegramEmulator) -> Counter[tuple[int, str]]:
     return Counter((m.chat_id, m.raw_text) for m in emu.all_sent())
 
 
-async def settled(client: aioredis.Redis, keys: Keys, emu: TelegramEmulator) -> None:
+async def settled(
+    client: aioredis.Redis, keys: Keys, emu: TelegramEmulator, timeout: float = 120
+) -> None:
     """Wait until the journal and the outbox are empty and nothing was sent for a while."""
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + timeout
     last, quiet_since = -1, time.monotonic()
     while time.monotonic() < deadline:
         count = len(emu.all_sent())
@@ -127,6 +133,7 @@ async def run_reference(
         emu.stop()
 
 
+@pytest.mark.timeout(600)
 async def test_sigkill_at_random_instants_loses_nothing(
     tmp_path: Path, redis_url: str, redis_client: aioredis.Redis, keys: Keys
 ) -> None:

@@ -18,10 +18,11 @@ from typing import Any, TextIO
 
 import redis.asyncio as aioredis
 import telegram
+from redis.exceptions import RedisError
 
 from bot.config import FORMATS, Config, FeedConfig, RedisConfig, load_config
 from bot.dedup_store import DedupSettings, DedupStore
-from bot.errors import BotError, InputError
+from bot.errors import BotError, InputError, store_problem
 from bot.feed_state import FeedStateStore
 from bot.handover import release_pending
 from bot.ingest_stream import IngestStream
@@ -454,6 +455,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BotError as exc:
         print(f"digestbot: {exc}", file=sys.stderr)
         return exc.exit_code
+    except RedisError as exc:
+        # Mid-run failures of the store (the connection, maxmemory): nothing half-done is
+        # acknowledged, so the next run resumes; one line says what to fix.
+        print(f"digestbot: {store_problem(exc)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

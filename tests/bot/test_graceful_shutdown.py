@@ -180,3 +180,46 @@ async def test_sigterm_drains_in_flight_sends_and_loses_no_digest(
                 proc.kill()
                 proc.wait()
         emu.stop()
+
+
+def test_ctrl_c_to_the_process_group_leaves_the_embedded_store_to_the_end(
+    tmp_path: Path,
+) -> None:
+    """Ctrl-C in a terminal signals the whole process group, the embedded Redis included.
+
+    The store must outlive the drain (it runs in a session of its own and is stopped
+    last), so a SIGINT in the middle of the first cycle still ends cleanly.
+    """
+    demo = (REPO / "samples" / "demo.toml").read_text()
+    config = tmp_path / "demo.toml"
+    config.write_text(
+        demo.replace('data_dir = "data"', f'data_dir = "{tmp_path / "data"}"')
+        .replace('url = "feeds/', f'url = "{REPO / "samples" / "feeds"}/')
+        .replace('url = "archive.jsonl"', f'url = "{REPO / "samples" / "archive.jsonl"}"')
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIGESTBOT_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "--config", str(config), "run"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a process group of its own, as a terminal gives it
+    )
+    try:
+        assert proc.stderr is not None
+        # The warning comes once the store is up; the first cycle runs right after it.
+        assert "console sinks only" in proc.stderr.readline()
+        time.sleep(0.3)
+        began = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        took = time.monotonic() - began
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err[-3000:]
+    assert took < 10.0
+    assert "Traceback" not in err and "unavailable" not in err, err[-3000:]

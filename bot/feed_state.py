@@ -76,6 +76,15 @@ def _decode(url: str, raw: dict[str, str]) -> FeedState:
     return state
 
 
+# Take or extend a feed lease: free, or already ours. KEYS: lease. ARGV: owner, ttl ms.
+_LEASE = """
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
+
 class FeedStateStore:
     """Reads and writes :class:`FeedState`; all keys come from :class:`Keys`."""
 
@@ -114,6 +123,17 @@ class FeedStateStore:
             # Writing state here means it lives here now, even if this URL had moved away.
             pipe.hdel(key, "moved_to")
             await pipe.execute()
+
+    async def lease(self, url: str, owner: str, ttl_ms: int) -> bool:
+        """Take the right to poll ``url`` for ``ttl_ms``; False when another worker has it.
+
+        Several workers share the feeds this way: the lease outlives one polling
+        interval's fetch, and the feed's ``next_poll`` written on success keeps the
+        others off until it is due again. A worker that dies holding it delays the feed
+        by at most ``ttl_ms``. The holder may take it again (and so extend it).
+        """
+        taken = await self._redis.eval(_LEASE, 1, self._keys.feed_lease(url), owner, ttl_ms)
+        return bool(taken)
 
     async def moved(self, old_url: str, new_url: str) -> None:
         """``old_url`` answered a permanent redirect to ``new_url``: move its state there.

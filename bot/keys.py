@@ -20,6 +20,8 @@ Feeds (hash tag ``{P:feeds}``):
 ``P:{P:feeds}:state:<feed digest>`` hash: url, etag, last_modified, failures, next_poll,
 last_error, deactivated, last_ok, moved_to (the alias of a permanently redirected feed).
 ``P:{P:feeds}:added`` hash: feed url → JSON of feeds added at run time (CLI).
+``P:{P:feeds}:lease:<url digest>`` string with PX: the worker polling that feed now (SET NX),
+so several workers never fetch one feed at once; lives one polling interval.
 
 Stories and facts (hash tag per story ``{P:s:<id>}``):
 
@@ -144,6 +146,10 @@ class Keys:
     def feed_state(self, url: str) -> str:
         digest = hashlib.blake2b(url.encode(), digest_size=10).hexdigest()
         return f"{self.feeds_base}:state:{digest}"
+
+    def feed_lease(self, url: str) -> str:
+        digest = hashlib.blake2b(url.encode(), digest_size=8).hexdigest()
+        return f"{self.feeds_base}:lease:{digest}"
 
     def feeds_added(self) -> str:
         return f"{self.feeds_base}:added"

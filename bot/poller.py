@@ -28,6 +28,7 @@ import random
 import re
 import stat
 import time
+import uuid
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -252,6 +253,8 @@ class Poller:
         self.deadline = 2 * (cfg.connect_timeout + cfg.read_timeout)
         self._transport = transport
         self._clock = clock
+        # Names this poller in feed leases (see FeedStateStore.lease).
+        self._owner = uuid.uuid4().hex
         self._rng = rng if rng is not None else random.Random()
         self._client: httpx.AsyncClient | None = None
         self._global = asyncio.Semaphore(cfg.concurrency)
@@ -318,6 +321,9 @@ class Poller:
             return FetchResult(feed.url, "deactivated", error=state.deactivated)
         if not force and self._clock() < state.next_poll:
             return FetchResult(feed.url, "skipped")
+        interval = feed.interval or self.cfg.interval
+        if not force and not await self.states.lease(feed.url, self._owner, int(interval * 1000)):
+            return FetchResult(feed.url, "skipped")  # another worker is polling it
         moved_to = ""
         try:
             if _is_local(feed.url):

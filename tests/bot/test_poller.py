@@ -543,3 +543,23 @@ async def test_state_moves_compress_chains_and_never_loop(feed_states: FeedState
 def test_fetch_result_defaults() -> None:
     r = FetchResult("u", "skipped")
     assert (r.body, r.content_type, r.final_url, r.error, r.http_status) == (b"", "", "", "", None)
+
+
+async def test_two_workers_never_fetch_one_feed_at_once_and_none_is_starved(
+    feed_states: FeedStateStore, feed_server: FeedServer
+) -> None:
+    # Real time here: the lease lives in Redis, one polling interval (1 s) long.
+    feeds = [feed(feed_server.url(f"/count/lease{i}"), interval=1) for i in range(6)]
+    async with (
+        Poller(CFG, feed_states, guard=LOOPBACK) as first,
+        Poller(CFG, feed_states, guard=LOOPBACK) as second,
+    ):
+        a, b = await asyncio.gather(first.poll(feeds), second.poll(feeds))
+        for i, (ra, rb) in enumerate(zip(a, b, strict=True)):
+            assert sorted([ra.status, rb.status]) == ["ok", "skipped"]
+            assert len(feed_server.hits(f"/count/lease{i}")) == 1
+        # The first worker dies; once its leases ran out the second polls every feed.
+        await asyncio.sleep(1.2)
+        later = await second.poll(feeds)
+        assert [r.status for r in later] == ["ok"] * len(feeds)
+        assert all(len(feed_server.hits(f"/count/lease{i}")) == 2 for i in range(6))

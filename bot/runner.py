@@ -124,8 +124,12 @@ class Runner:
         batches: list[tuple[FeedConfig, list[Article]]] = []
         for feed, result in zip(feeds, results, strict=True):
             if result.status == "ok":
+                if stop is not None and journal is not None and stop.is_set():
+                    return report  # nothing journaled, no ETag saved: the next start refetches
                 report.fetched += 1
-                articles = self._articles(feed, result, now)
+                # In a worker thread: a 5 MB feed parses for seconds, which must stall neither
+                # sends and commands nor the reaction to SIGTERM.
+                articles = await asyncio.to_thread(self._articles, feed, result, now)
                 articles.sort(key=lambda a: a.published)
                 batches.append((feed, articles))
             elif result.status == "not_modified":
@@ -162,9 +166,12 @@ class Runner:
         """Process journaled articles until none is left for this worker (or ``stop``)."""
         assert self.journal is not None
         by_url = {feed.url: feed for feed in feeds}
-        # A stop ends the drain between batches; what is left stays in the journal.
-        while not (stop is not None and stop.is_set()) and (
-            deliveries := await self.journal.read(CLAIM_BATCH)
+        # A stop ends the drain between batches; what is left stays in the journal. So does
+        # everything while another worker leads the pipeline (see IngestStream.lead).
+        while (
+            not (stop is not None and stop.is_set())
+            and await self.journal.lead()
+            and (deliveries := await self.journal.read(CLAIM_BATCH))
         ):
             usable = [d for d in deliveries if not unreadable(d)]
             chunk = [(by_url.get(d.feed) or FeedConfig(url=d.feed), d.article) for d in usable]

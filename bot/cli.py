@@ -139,7 +139,13 @@ async def _serve_telegram(
     else:
         bot = telegram.Bot(cfg.telegram.token)
     # Its grace for in-flight digests fits the whole shutdown into SIGTERM's 10 s.
-    settings = SenderSettings(stop_grace_s=SENDER_STOP_GRACE_S)
+    settings = SenderSettings(
+        stop_grace_s=SENDER_STOP_GRACE_S,
+        claim_idle_ms=int(cfg.poller.takeover_after * 1000),
+        # A dead sender's in-flight parts are free again as soon as its messages are
+        # taken over; never shorter than a slow Telegram request.
+        inflight_lease_ms=int(max(10.0, cfg.poller.takeover_after) * 1000),
+    )
     sender = TelegramSender(bot, store, client, keys, _limits(cfg), settings=settings)
 
     async def send(stop: asyncio.Event) -> None:
@@ -173,7 +179,12 @@ async def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
         outbox = Outbox(client, keys, SubscriptionStore(client, keys))
         guard = guard_from_config(cfg.security)
         async with Poller(cfg.poller, FeedStateStore(client, keys), guard=guard) as poller:
-            journal = IngestStream(client, keys, os.environ.get("DIGESTBOT_WORKER") or None)
+            journal = IngestStream(
+                client,
+                keys,
+                os.environ.get("DIGESTBOT_WORKER") or None,
+                claim_idle_ms=int(cfg.poller.takeover_after * 1000),
+            )
             runner = Runner(cfg, poller, pipeline, _sinks(cfg), outbox=outbox, journal=journal)
             if args.once:
                 report = await runner.cycle(feeds, force=True)

@@ -53,6 +53,7 @@ class PollerConfig:
     backoff_max: float = 6 * 3600.0
     user_agent: str = "digestbot/0.1 (news digest bot; +https://example.invalid/digestbot)"
     page_max_bytes: int = 2 * 1024 * 1024
+    takeover_after: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +293,7 @@ def _poller(path: str, data: Mapping[str, Any]) -> PollerConfig:
         backoff_max=r.number("backoff_max", d.backoff_max, 0.0),
         user_agent=r.string("user_agent", d.user_agent),
         page_max_bytes=r.integer("page_max_bytes", d.page_max_bytes, 1024),
+        takeover_after=r.number("takeover_after", d.takeover_after, 1.0, 86400.0),
     )
     r.done()
     return cfg

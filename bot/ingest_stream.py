@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +30,13 @@ from digests.models import Article
 log = logging.getLogger(__name__)
 
 GROUP = "pipeline"
+# Take or extend the pipeline lease: free, or already ours. KEYS: lease. ARGV: token, ms.
+_LEAD = """
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
 # A cap far above any backlog a healthy worker leaves; only a long-dead pipeline reaches
 # it, and then the oldest unprocessed articles go (approximate trimming is O(1)).
 MAX_LEN = 1_000_000
@@ -97,6 +105,9 @@ class IngestStream:
         self.key = keys.ingest_stream()
         self.consumer = consumer or default_consumer()
         self.claim_idle_ms = claim_idle_ms
+        self._leader_key = keys.ingest_leader()
+        # Per process, not per consumer name: two processes sharing a name never both lead.
+        self._token = f"{self.consumer}:{uuid.uuid4().hex}"
         self._group_ready = False
 
     async def ensure_group(self) -> None:
@@ -119,6 +130,20 @@ class IngestStream:
             fields: dict[Any, Any] = {"feed": feed, "article": article_to_json(article)}
             pipe.xadd(self.key, fields, maxlen=MAX_LEN, approximate=True)
         await pipe.execute()
+
+    async def lead(self) -> bool:
+        """Take or keep the right to process the journal for ``claim_idle_ms``.
+
+        One worker at a time runs the pipeline: stories and fact novelty depend on
+        the order of articles, and a single reader keeps the journal's order (an
+        article is compared with every earlier one). The others poll and send; when
+        the leader falls silent, the lease runs out and one of them takes over,
+        starting with the articles the old leader had read and not acknowledged.
+        """
+        taken = await self.client.eval(
+            _LEAD, 1, self._leader_key, self._token, self.claim_idle_ms
+        )
+        return bool(taken)
 
     async def read(self, count: int) -> list[Delivery]:
         """Up to ``count`` entries: this worker's own unacknowledged ones first, then

@@ -47,6 +47,8 @@ Ingest journal (``bot.ingest_stream``): ``P:{P:ingest}:stream`` stream, one entr
 polled or pushed article (``feed``, ``article`` JSON), consumer group ``pipeline``; written
 before the feed's new state is saved, acknowledged and deleted once the article's digest
 entry reached the outbox; approximately capped at a million entries.
+``P:{P:ingest}:leader`` string with PX: the one worker that runs the pipeline now (its
+process token); renewed every batch, taken over when it runs out.
 
 Subscriptions and delivery: ``P:subs`` hash (target → subscription JSON).
 
@@ -163,6 +165,9 @@ class Keys:
 
     def ingest_stream(self) -> str:
         return f"{self.prefix}:{{{self.prefix}:ingest}}:stream"
+
+    def ingest_leader(self) -> str:
+        return f"{self.prefix}:{{{self.prefix}:ingest}}:leader"
 
     def story_done(self, story_id: str) -> str:
         return f"{self.prefix}:{{{self.prefix}:s:{story_id}}}:done"

@@ -40,7 +40,7 @@ KILLS = int(os.environ.get("CHAOS_KILLS", "50"))
 SEED = int(os.environ.get("CHAOS_SEED", str(time.time_ns() % 100_000)))
 
 
-def write_config(path: Path, prefix: str, api: str) -> None:
+def write_config(path: Path, prefix: str, api: str, poller: str = "") -> None:
     feeds = "".join(
         f'[[feeds]]\nurl = "{feed}"\nname = "{feed.stem}"\nfull_text = "never"\ninterval = 1\n'
         for feed in sorted(FEEDS.iterdir())
@@ -49,19 +49,25 @@ def write_config(path: Path, prefix: str, api: str) -> None:
     path.write_text(
         f'[redis]\nprefix = "{prefix}"\n'
         f'[telegram]\nbase_url = "{api}"\nper_chat_per_second = 200.0\n'
-        "global_per_second = 200.0\nper_group_per_minute = 100000\n" + feeds
+        "global_per_second = 200.0\nper_group_per_minute = 100000\n"
+        + (f"[poller]\n{poller}\n" if poller else "")
+        + feeds
     )
 
 
 def start(
-    config: Path, redis_url: str, data: Path, stderr: int | IO[bytes] = subprocess.DEVNULL
+    config: Path,
+    redis_url: str,
+    data: Path,
+    stderr: int | IO[bytes] = subprocess.DEVNULL,
+    worker: str = "chaos",
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DIGESTBOT_REDIS_URL": redis_url,
         "DIGESTBOT_TELEGRAM_TOKEN": DEFAULT_TOKEN,
         "DIGESTBOT_DATA_DIR": str(data),
-        "DIGESTBOT_WORKER": "chaos",
+        "DIGESTBOT_WORKER": worker,
     }
     return subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "--config", str(config), "run"],

@@ -32,7 +32,8 @@ MAX_SOURCES_SHOWN = 10
 
 def telegram_length(message: str) -> int:
     """Length as Telegram counts it: visible text after entity parsing, in UTF-16 units."""
-    visible = html.unescape(_TAG.sub("", message)).strip()
+    # Telegram trims only these; str.strip() would also drop e.g. U+2028 (found by fuzzing).
+    visible = html.unescape(_TAG.sub("", message)).strip(" \t\r\n\v\f")
     return len(visible.encode("utf-16-le")) // 2
 
 

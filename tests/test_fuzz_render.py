@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from digests.help_texts import filter_list, story_messages, text, usage
 from digests.labels import FACT_TYPES
-from digests.models import DigestEntry
+from digests.models import DigestEntry, FactOut, SourceRef
 from digests.render import TELEGRAM_LIMIT, render_messages, telegram_length
 from digests.subscriptions import Subscription
 from tests.fuzzing import FUZZ, entries, hostile_text, telegram_accepts
@@ -72,3 +72,23 @@ def test_story_and_filter_replies_pass_the_emulator(
     sub = Subscription(target="telegram:1", include=tuple(patterns))
     telegram_accepts(filter_list(sub, language))
     telegram_accepts(usage(language, "filter"))
+
+
+def test_found_by_fuzzing_a_line_separator_at_the_end_counts() -> None:
+    # Telegram does not trim U+2028; a message measured without it was one unit too long.
+    entry = DigestEntry(
+        story_id="s0",
+        title="a",
+        status="new_story",
+        language="de",
+        facts=[
+            FactOut(
+                type="confirmation",
+                text="x" * 5000,
+                sentence="",
+                sources=(SourceRef(name="\u2028", url=""),),
+            )
+        ],
+    )
+    for message in render_messages([entry], "telegram", "de", TELEGRAM_LIMIT):
+        telegram_accepts(message)

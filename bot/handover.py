@@ -3,7 +3,7 @@
 A sender reads outbox messages into its consumer's pending list before it
 sends them. When it stops (SIGTERM) with messages it has read but not finished,
 they stay pending under its consumer name, and another process takes them over
-only once they have been idle for ``claim_idle_ms`` (a minute): the safe rule
+only once they have been idle for ``claim_idle_ms`` (``poller.takeover_after``): the safe rule
 for a process that *died*, since its sends might still be under way. A process
 that stopped cleanly knows its sends are over, so it marks its leftovers as
 idle for that long already (``XCLAIM … IDLE``) and the next sender to start —

@@ -51,3 +51,21 @@ async def redis_client(redis_url: str, keys: Keys) -> AsyncIterator[aioredis.Red
         async for key in client.scan_iter(match=keys.all_pattern(), count=1000):
             await client.unlink(key)
         await client.aclose()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """How many fuzz cases ran, and for how long (the properties in tests/test_fuzz_*.py)."""
+    from tests.fuzzing import CASES
+
+    if not CASES:
+        return
+    calls = [
+        report
+        for status in ("passed", "failed")
+        for report in terminalreporter.stats.get(status, [])
+        if getattr(report, "when", "") == "call" and "test_fuzz_" in report.nodeid
+    ]
+    seconds = sum(report.duration for report in calls)
+    terminalreporter.write_line(
+        f"fuzz: {sum(CASES.values())} cases over {len(CASES)} properties in {seconds:.1f} s"
+    )

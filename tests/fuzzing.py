@@ -8,10 +8,13 @@ prints Hypothesis's statistics (how many cases ran, how long they took).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, ParamSpec
 from xml.sax.saxutils import escape, quoteattr
 
 from hypothesis import HealthCheck, settings
@@ -21,7 +24,11 @@ from digests.labels import FACT_TYPES
 from digests.models import DigestEntry, FactOut, SourceRef
 from tests.telegram_emulator import MAX_TEXT_LENGTH, parse_html, trim_text, utf16_len
 
+P = ParamSpec("P")
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
+# Cases run per property (generation, shrinking and replays alike), printed at the end of
+# the test run by tests/conftest.py.
+CASES: Counter[str] = Counter()
 
 FUZZ = settings(
     max_examples=EXAMPLES,
@@ -32,6 +39,18 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     print_blob=True,
 )
+
+
+def counted(test: Callable[P, None]) -> Callable[P, None]:
+    """Count the cases a property runs; goes between ``@given`` and the function."""
+
+    @functools.wraps(test)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        CASES[test.__name__] += 1
+        test(*args, **kwargs)
+
+    return run
+
 
 # Strings that broke or could break parsers and renderers: markup, entities, CDATA
 # ends, control and direction characters, astral characters (2 UTF-16 units), BOMs.

@@ -25,7 +25,7 @@ from digests.subscriptions import (
     passes_filters,
 )
 from digests.urls import canonicalize_url
-from tests.fuzzing import FUZZ, hostile_text, nasty, urls
+from tests.fuzzing import FUZZ, counted, hostile_text, nasty, urls
 
 OPTIONS = [
     "language",
@@ -55,6 +55,7 @@ pattern = st.one_of(
 
 @FUZZ
 @given(option=st.one_of(st.sampled_from(OPTIONS), hostile_text), value=argument)
+@counted
 def test_settings_arguments_give_valid_changes_or_our_error(option: str, value: str) -> None:
     try:
         changes = setting_changes(option, value)
@@ -66,6 +67,7 @@ def test_settings_arguments_give_valid_changes_or_our_error(option: str, value: 
 
 @FUZZ
 @given(data=st.one_of(hostile_text, st.tuples(st.just("set:"), hostile_text).map("".join)))
+@counted
 def test_button_data_never_raises(data: str) -> None:
     changes = button_changes(data)
     if changes is not None:
@@ -74,6 +76,7 @@ def test_button_data_never_raises(data: str) -> None:
 
 @FUZZ
 @given(patterns=st.lists(pattern, min_size=1, max_size=4), text=hostile_text)
+@counted
 def test_accepted_filters_match_any_text_in_bounded_time(patterns: list[str], text: str) -> None:
     accepted = []
     for p in patterns:
@@ -102,6 +105,7 @@ FEEDS = (
 
 @FUZZ
 @given(words=st.lists(st.one_of(hostile_text, urls), max_size=6))
+@counted
 def test_subscribe_arguments_and_urls_never_raise(words: list[str]) -> None:
     known, _ = match_feeds(words, " ".join(words), FEEDS)
     assert set(known) <= {"World Wire", "Politik"}
@@ -126,6 +130,7 @@ def test_subscribe_arguments_and_urls_never_raise(words: list[str]) -> None:
         ),
     )
 )
+@counted
 def test_opml_imports_give_feeds_or_our_error(body: bytes) -> None:
     try:
         feeds = parse_opml(body)

@@ -16,7 +16,15 @@ from hypothesis import strategies as st
 from digests.feeds import MAX_TITLE_CHARS, parse_feed, parse_jsonl
 from digests.html_text import html_to_line, html_to_text
 from digests.models import Article
-from tests.fuzzing import FUZZ, content_types, feed_documents, hostile_text, json_values, urls
+from tests.fuzzing import (
+    FUZZ,
+    content_types,
+    counted,
+    feed_documents,
+    hostile_text,
+    json_values,
+    urls,
+)
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -32,6 +40,7 @@ def check_article(article: Article) -> None:
 
 @FUZZ
 @given(data=feed_documents, content_type=content_types, url=st.one_of(st.none(), urls))
+@counted
 def test_parse_feed_takes_any_document(data: bytes, content_type: str | None, url: str) -> None:
     parsed = parse_feed(data, source="fuzz", now=NOW, url=url, content_type=content_type)
     assert not (parsed.error or "").startswith("parser failure"), parsed.error
@@ -42,6 +51,7 @@ def test_parse_feed_takes_any_document(data: bytes, content_type: str | None, ur
 
 @FUZZ
 @given(lines=st.lists(st.one_of(json_values, st.binary(max_size=60)), max_size=8))
+@counted
 def test_parse_jsonl_reports_bad_lines_and_keeps_good_ones(lines: list[object]) -> None:
     raw = b"\n".join(
         line if isinstance(line, bytes) else json.dumps(line).encode("utf-8", "surrogatepass")
@@ -55,6 +65,7 @@ def test_parse_jsonl_reports_bad_lines_and_keeps_good_ones(lines: list[object]) 
 
 @FUZZ
 @given(html=st.one_of(hostile_text, st.lists(hostile_text, max_size=20).map("".join)))
+@counted
 def test_html_to_text_takes_any_markup(html: str) -> None:
     text = html_to_text(html, max_chars=5_000)
     line = html_to_line(html)

@@ -15,13 +15,14 @@ from digests.labels import FACT_TYPES
 from digests.models import DigestEntry, FactOut, SourceRef
 from digests.render import TELEGRAM_LIMIT, render_messages, telegram_length
 from digests.subscriptions import Subscription
-from tests.fuzzing import FUZZ, entries, hostile_text, telegram_accepts
+from tests.fuzzing import FUZZ, counted, entries, hostile_text, telegram_accepts
 
 languages = st.sampled_from(["de", "en"])
 
 
 @FUZZ
 @given(batch=st.lists(entries, min_size=1, max_size=3), language=languages)
+@counted
 def test_every_telegram_message_passes_the_emulator(
     batch: list[DigestEntry], language: str
 ) -> None:
@@ -40,6 +41,7 @@ def test_every_telegram_message_passes_the_emulator(
     ),
     language=languages,
 )
+@counted
 def test_replies_with_hostile_arguments_pass_the_emulator(
     value: str, key: str, language: str
 ) -> None:
@@ -59,6 +61,7 @@ def test_replies_with_hostile_arguments_pass_the_emulator(
     patterns=st.lists(st.text(min_size=1, max_size=200), max_size=20),
     language=languages,
 )
+@counted
 def test_story_and_filter_replies_pass_the_emulator(
     story_id: str,
     title: str,

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from digests import webhooks as w
 from digests.models import DigestEntry
-from tests.fuzzing import FUZZ, entries
+from tests.fuzzing import FUZZ, counted, entries
 
 Payload = dict[str, Any]
 
@@ -72,6 +72,7 @@ PLATFORMS: dict[str, tuple[Callable[..., list[Payload]], Callable[[Payload], Non
     language=st.sampled_from(["de", "en"]),
     platform=st.sampled_from(sorted(PLATFORMS)),
 )
+@counted
 def test_every_payload_stays_within_its_platform_limits(
     batch: list[DigestEntry], language: str, platform: str
 ) -> None:
@@ -91,6 +92,7 @@ secrets = st.tuples(st.sampled_from(["", "whsec_"]), st.binary(min_size=16, max_
 
 @FUZZ
 @given(secret=secrets, other=secrets, body=st.binary(max_size=2000))
+@counted
 def test_signatures_depend_on_the_secret(secret: str, other: str, body: bytes) -> None:
     mine = w.standard_webhooks_signature(secret, "msg_1", 1_700_000_000, body)
     assert mine == w.standard_webhooks_signature(secret, "msg_1", 1_700_000_000, body)

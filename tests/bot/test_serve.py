@@ -354,7 +354,10 @@ async def test_metrics_parse_and_move_as_articles_flow(
 
 async def _sent_webhooks(running: Running) -> bool:
     values = await running.metrics()
-    return values.get("digestbot_messages_sent_total{sink=webhook}", 0.0) >= len(PLATFORMS)
+    return (
+        values.get("digestbot_messages_sent_total{sink=webhook}", 0.0) >= len(PLATFORMS)
+        and values.get("digestbot_messages_sent_total{sink=telegram}", 0.0) >= 1
+    )
 
 
 async def test_healthz_reports_redis_poller_and_lag(start_serve: Starter) -> None:
@@ -589,6 +592,8 @@ async def test_a_gone_webhook_is_disabled_and_the_owners_told_on_telegram(
         assert receivers.url not in told[0].text
         sub = await SubscriptionStore(redis_client, keys).get("webhook:teams-room")
         assert sub is not None and not sub.active
+        # The owners are told first; the dead letter follows a moment later.
+        await _until(lambda: _xlen_is(redis_client, keys.outbox_dead(), 1), 10)
         values = await running.metrics()
         assert values["digestbot_dead_letters{}"] == 1
         # From its channel, `subscribe` turns it on again.

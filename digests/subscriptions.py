@@ -90,8 +90,9 @@ def _hhmm(value: str, what: str) -> time:
 
 def zone(name: str) -> ZoneInfo:
     try:
+        # OSError: the name is looked up as a file ("File name too long"; found by fuzzing).
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise SubscriptionError(f"unknown time zone {name!r} (e.g. Europe/Berlin)") from None
 
 

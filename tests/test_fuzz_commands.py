@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -138,3 +139,10 @@ def test_opml_imports_give_feeds_or_our_error(body: bytes) -> None:
         assert str(exc)
         return
     assert all(valid_feed_url(url) for url, _ in feeds)
+
+
+def test_found_by_fuzzing_an_overlong_time_zone_is_our_error() -> None:
+    changes = setting_changes("timezone", "a" * 300)
+    assert changes is not None
+    with pytest.raises(SubscriptionError, match="unknown time zone"):
+        Subscription(target="telegram:1").with_changes(**changes)

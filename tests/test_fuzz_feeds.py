@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -71,3 +72,23 @@ def test_html_to_text_takes_any_markup(html: str) -> None:
     line = html_to_line(html)
     assert "\x00" not in text + line and "\n" not in line
     assert len(line) <= 2_000
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-16-be", "utf-32", "latin-1"])
+@pytest.mark.parametrize("ref", ["&#xD800;", "&#57343;", "&#x110000;"])
+def test_found_by_fuzzing_a_surrogate_reference_costs_one_character(
+    encoding: str, ref: str
+) -> None:
+    # feedparser's loose parser raised on these, and the whole feed was lost.
+    document = (
+        f'<?xml version="1.0" encoding="{encoding}"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>a{ref}b</title><entry><title>x{ref}</title></entry></feed>"
+    ).encode(encoding)
+    parsed = parse_feed(document, source="fuzz", now=NOW)
+    assert parsed.error is None and parsed.title == "a\ufffdb"
+    assert [a.title for a in parsed.articles] == ["x\ufffd"]
+
+
+def test_found_by_fuzzing_form_feeds_in_markup() -> None:
+    assert html_to_text("<\x0c") == "<"
+    assert html_to_text("<p>a\x0cb</p><div>\x0bc</div>") == "a b\nc"

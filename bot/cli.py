@@ -188,6 +188,7 @@ async def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
             runner = Runner(cfg, poller, pipeline, _sinks(cfg), outbox=outbox, journal=journal)
             if args.once:
                 report = await runner.cycle(feeds, force=True)
+                await journal.resign()
                 for name, error in report.feed_errors.items():
                     print(f"feed {name}: {error}", file=sys.stderr)
                 print(
@@ -212,6 +213,8 @@ async def cmd_run(cfg: Config, args: argparse.Namespace) -> int:
             finally:
                 stop.set()
                 await _wind_down(tasks)
+            with contextlib.suppress(RedisError):
+                await journal.resign()
             return 0
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +35,10 @@ local holder = redis.call('GET', KEYS[1])
 if holder and holder ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
+"""
+_RESIGN = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0
 """
 # A cap far above any backlog a healthy worker leaves; only a long-dead pipeline reaches
 # it, and then the oldest unprocessed articles go (approximate trimming is O(1)).
@@ -106,8 +109,10 @@ class IngestStream:
         self.consumer = consumer or default_consumer()
         self.claim_idle_ms = claim_idle_ms
         self._leader_key = keys.ingest_leader()
-        # Per process, not per consumer name: two processes sharing a name never both lead.
-        self._token = f"{self.consumer}:{uuid.uuid4().hex}"
+        # The consumer name, stable across restarts: a restarted leader resumes at once
+        # instead of waiting for its own lease to run out. Workers need distinct names
+        # (the default is the host name; several on one host set DIGESTBOT_WORKER).
+        self._token = self.consumer
         self._group_ready = False
 
     async def ensure_group(self) -> None:
@@ -144,6 +149,10 @@ class IngestStream:
             _LEAD, 1, self._leader_key, self._token, self.claim_idle_ms
         )
         return bool(taken)
+
+    async def resign(self) -> None:
+        """Give the pipeline lease up (a clean stop), so another worker leads at once."""
+        await self.client.eval(_RESIGN, 1, self._leader_key, self._token)
 
     async def read(self, count: int) -> list[Delivery]:
         """Up to ``count`` entries: this worker's own unacknowledged ones first, then

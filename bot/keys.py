@@ -38,7 +38,8 @@ Story assignment (hash tag ``{P:st}``, so that one script reads or writes all of
 article's index keys and counts in one call): ``P:{P:st}:seq`` counter (story numbers),
 ``P:{P:st}:t:<key>`` sorted set (story id →
 last update; the inverted index), ``P:{P:st}:df:<bucket>`` hash (term or ``#figure`` →
-number of articles of that time bucket that had it; ``*`` → number of articles), one per
+number of articles of that time bucket that had it; ``*`` → number of articles;
+``a:<article digest>`` → 1 once the article is counted, so a replay counts nothing), one per
 story window, two in use.
 All expire after the story inactivity window (df buckets two story windows after their last
 count).

@@ -110,8 +110,10 @@ return {top, joined(KEYS[2]), joined(KEYS[3]), number}
 """
 
 # A story's index entries and an article's counts in one call.
+# An article is counted once per bucket (its marker field), so saving it again after a
+# crash leaves the counts as they were.
 # KEYS: df bucket, index keys. ARGV: story id, score, prune below, index TTL, df TTL,
-# df fields (none: count nothing).
+# article marker, df fields (none: count nothing).
 _SAVE = """
 for i = 2, #KEYS do
   redis.call('ZADD', KEYS[i], ARGV[2], ARGV[1])
@@ -119,8 +121,8 @@ for i = 2, #KEYS do
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', ARGV[3])
   redis.call('EXPIRE', KEYS[i], ARGV[4])
 end
-if #ARGV > 5 then
-  for j = 6, #ARGV do redis.call('HINCRBY', KEYS[1], ARGV[j], 1) end
+if #ARGV > 6 and redis.call('HSETNX', KEYS[1], ARGV[6], 1) == 1 then
+  for j = 7, #ARGV do redis.call('HINCRBY', KEYS[1], ARGV[j], 1) end
   redis.call('HINCRBY', KEYS[1], '*', 1)
   redis.call('EXPIRE', KEYS[1], ARGV[5])
 end
@@ -272,8 +274,29 @@ class StoryStore:
         outcome record of ``article_ids[0]``, saved atomically with the story and its facts;
         ``clear_also``: the pending "also reported by" notes went into this article's entry."""
         score = story.last_seen.timestamp()
+        # The index first, in a round trip of its own: the outcome record below marks the
+        # article done, so nothing the story needs may fail after it (a store at maxmemory
+        # refusing the index would leave a story no later article can find).
+        index = [self.keys.story_term(term) for term in index_keys(story)]
+        bucket, _ = self._bucket(counted.published if counted else story.last_seen)
+        await self._script(
+            _SAVE,
+            1 + len(index),
+            self.keys.story_df(bucket),
+            *index,
+            story.id,
+            score,
+            score - 4 * self.window,
+            self.ttl,
+            # A bucket is read until one window after it ends: two after its last count.
+            int(2 * self.window),
+            "a:" + hashlib.blake2b(counted.article_id.encode(), digest_size=8).hexdigest()
+            if counted
+            else "",
+            *(df_keys(counted) if counted else ()),
+        )
         pipe = self.client.pipeline(transaction=False)
-        # The links first: a crash after them but before the story write leaves a link to
+        # The links next: a crash after them but before the story write leaves a link to
         # a story without this article's outcome, which a replay treats as "not done".
         for article_id in article_ids:
             pipe.set(self.keys.article_story(article_id), story.id, ex=self.ttl)
@@ -296,30 +319,15 @@ class StoryStore:
             self.keys.story_done(story.id),
         ]
         pipe.evalsha(_SHA[_WRITE], 3, *write_keys, *write_args)
-        index = [self.keys.story_term(term) for term in index_keys(story)]
-        bucket, _ = self._bucket(counted.published if counted else story.last_seen)
-        script_args = [
-            self.keys.story_df(bucket),
-            *index,
-            story.id,
-            score,
-            score - 4 * self.window,
-            self.ttl,
-            # A bucket is read until one window after it ends: two after its last count.
-            int(2 * self.window),
-            *(df_keys(counted) if counted else ()),
-        ]
-        pipe.evalsha(_SHA[_SAVE], 1 + len(index), *script_args)
         results = await pipe.execute(raise_on_error=False)
-        # A restarted or failed-over server forgot a script. Every command before it has
-        # run (no transaction); the scripts are redone in order.
-        if isinstance(results[-2], NoScriptError):
-            await self._script(_WRITE, 3, *write_keys, *write_args)
-        if isinstance(results[-1], NoScriptError):
-            await self._script(_SAVE, 1 + len(index), *script_args)
-        for result in results:
-            if isinstance(result, Exception) and not isinstance(result, NoScriptError):
+        for result in results[:-1]:
+            if isinstance(result, Exception):
                 raise result
+        if isinstance(results[-1], NoScriptError):
+            # A restarted or failed-over server forgot the script; the links before it ran.
+            await self._script(_WRITE, 3, *write_keys, *write_args)
+        elif isinstance(results[-1], Exception):
+            raise results[-1]
 
     async def outcome_of(self, article_id: str) -> tuple[str, str] | None:
         """(story id, outcome record) of an article whose processing was saved, or None."""

@@ -333,8 +333,10 @@ class DedupStore:
             pipe = self.client.pipeline(transaction=False)
             for args in argv:
                 # EVALSHA, not the Script object: redis-py would add a SCRIPT EXISTS round
-                # trip to every pipeline that holds a Script call.
-                pipe.evalsha(self._script.sha, 1, route, *args)
+                # trip to every pipeline that holds a Script call. As a raw command because
+                # redis-py's cluster pipeline refuses its evalsha() (the keys here share
+                # one slot, which is all a cluster needs).
+                pipe.execute_command("EVALSHA", self._script.sha, 1, route, *args)
             replies = await pipe.execute(raise_on_error=False)
             missing = any(isinstance(r, NoScriptError) for r in replies)
             if missing and attempt == 0:

@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import NoScriptError
 
 from bot.keys import Keys
 from bot.subscription_store import SubscriptionStore
@@ -243,16 +244,18 @@ class Outbox:
             json.dumps(entry_to_dict(entry), ensure_ascii=False),
             ex=self.entry_ttl_s,
         )
-        pipe = self.client.pipeline(transaction=False)
+        calls: list[list[Any]] = []
         for sub in subs:
             instant = sub.mode == "instant" and not in_quiet_hours(sub, now)
-            await self._fan_out(
-                keys=[
-                    self.keys.outbox_fanned(sub.target, eid),
-                    self.keys.outbox_stream_for(sub.target),
-                    self.keys.outbox_pending(sub.target),
-                ],
-                args=[
+            fan_keys = [
+                self.keys.outbox_fanned(sub.target, eid),
+                self.keys.outbox_stream_for(sub.target),
+                self.keys.outbox_pending(sub.target),
+            ]
+            calls.append(
+                [
+                    len(fan_keys),
+                    *fan_keys,
                     eid,
                     self.entry_ttl_s,
                     "stream" if instant else "pending",
@@ -261,10 +264,10 @@ class Outbox:
                     self.stream_maxlen,
                     json.dumps([eid]),
                     self.pending_cap,
-                ],
-                client=pipe,
+                ]
             )
-        for sub, result in zip(subs, await pipe.execute(), strict=True):
+        results = await self._run_fan_out(calls)
+        for sub, result in zip(subs, results, strict=True):
             if result == 0:
                 report.already.append(sub.target)
             elif result == 1:
@@ -272,6 +275,29 @@ class Outbox:
             else:
                 report.held.append(sub.target)
         return report
+
+    async def _run_fan_out(self, calls: list[list[Any]]) -> list[Any]:
+        """The fan-out script once per call, all in one round trip.
+
+        EVALSHA as a raw command: a Script object in a pipeline costs an extra SCRIPT
+        EXISTS round trip, and redis-py's cluster pipeline refuses evalsha() (each
+        call's keys share one slot, which is all a cluster needs). The script is
+        idempotent per (target, entry), so calls redone after a NOSCRIPT are safe.
+        """
+        sha = self._fan_out.sha
+        pipe = self.client.pipeline(transaction=False)
+        for call in calls:
+            pipe.execute_command("EVALSHA", sha, *call)
+        results: list[Any] = await pipe.execute(raise_on_error=False)
+        if any(isinstance(r, NoScriptError) for r in results):
+            await self.client.script_load(_FAN_OUT)
+            for i, call in enumerate(calls):
+                if isinstance(results[i], NoScriptError):
+                    results[i] = await self.client.evalsha(sha, *call)
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
+        return results
 
     # -- the scheduler ----------------------------------------------------------------------
 

@@ -318,7 +318,8 @@ class StoryStore:
             self.keys.story_facts(story.id),
             self.keys.story_done(story.id),
         ]
-        pipe.evalsha(_SHA[_WRITE], 3, *write_keys, *write_args)
+        # A raw command: redis-py's cluster pipeline refuses evalsha() (one slot here).
+        pipe.execute_command("EVALSHA", _SHA[_WRITE], 3, *write_keys, *write_args)
         results = await pipe.execute(raise_on_error=False)
         for result in results[:-1]:
             if isinstance(result, Exception):

@@ -37,6 +37,7 @@ class RedisConfig:
     prefix: str = "digestbot"
     embedded_port: int = 0
     connect_timeout: float = 5.0
+    cluster: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,13 +269,20 @@ def _redis(path: str, data: Mapping[str, Any], env: Mapping[str, str]) -> RedisC
     prefix = r.string("prefix", d.prefix)
     port = r.integer("embedded_port", d.embedded_port)
     timeout = r.number("connect_timeout", d.connect_timeout, 0.1, 120)
+    cluster = r.get(
+        "cluster", d.cluster, lambda v: v if isinstance(v, bool) else None, "true/false"
+    )
     r.done()
     url = env.get(ENV_PREFIX + "REDIS_URL", url).strip()
     if url and not url.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError(path, "redis.url", "must start with redis://, rediss:// or unix://")
     if not prefix or any(c in prefix for c in " {}"):
         raise ConfigError(path, "redis.prefix", "must be non-empty without spaces or braces")
-    return RedisConfig(url=url, prefix=prefix, embedded_port=port, connect_timeout=timeout)
+    if cluster and not url:
+        raise ConfigError(path, "redis.cluster", "needs redis.url (a node of the cluster)")
+    return RedisConfig(
+        url=url, prefix=prefix, embedded_port=port, connect_timeout=timeout, cluster=cluster
+    )
 
 
 def _poller(path: str, data: Mapping[str, Any]) -> PollerConfig:

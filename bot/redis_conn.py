@@ -11,9 +11,10 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
 from bot.config import RedisConfig
@@ -109,10 +110,17 @@ def redacted(url: str) -> str:
     return f"{scheme}://***@{rest.rpartition('@')[2]}"
 
 
-async def connect(url: str, timeout: float) -> aioredis.Redis:
-    client: aioredis.Redis = aioredis.Redis.from_url(
-        url, socket_connect_timeout=timeout, socket_timeout=max(timeout, 30.0)
-    )
+async def connect(url: str, timeout: float, cluster: bool = False) -> aioredis.Redis:
+    options: dict[str, Any] = {
+        "socket_connect_timeout": timeout,
+        "socket_timeout": max(timeout, 30.0),
+    }
+    client: aioredis.Redis
+    if cluster:
+        # The stores use the plain client's interface, which the cluster client provides.
+        client = cast(aioredis.Redis, RedisCluster.from_url(url, **options))
+    else:
+        client = aioredis.Redis.from_url(url, **options)
     try:
         await client.ping()
     except (RedisError, OSError) as exc:
@@ -130,7 +138,7 @@ async def open_redis(cfg: RedisConfig, data_dir: Path) -> AsyncIterator[aioredis
         embedded = EmbeddedServer(data_dir, cfg.embedded_port)
         url = embedded.start()
     try:
-        client = await connect(url, cfg.connect_timeout)
+        client = await connect(url, cfg.connect_timeout, cfg.cluster and embedded is None)
         try:
             yield client
         finally:

@@ -8,6 +8,9 @@ a single server. Skipped, with the reason, when no server binary exists.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -126,3 +129,21 @@ async def test_telegram_delivery_on_a_cluster(
         assert await sender.drain_once() == 0  # nothing twice
     assert len(emu.sent(101)) == len(emu.sent(-1003)) == len(entries)
     assert await cluster_client.xlen(keys.outbox_stream()) == 0
+
+
+def test_digestbot_run_on_a_cluster(cluster: LocalCluster, tmp_path: Path, keys: Keys) -> None:
+    config = tmp_path / "c.toml"
+    feeds = "".join(
+        f'[[feeds]]\nurl = "{feed}"\nname = "{feed.stem}"\nfull_text = "never"\n'
+        for feed in sorted((REPO / "samples" / "feeds").glob("*.xml"))[:5]
+    )
+    config.write_text(f'[redis]\nprefix = "{keys.prefix}"\ncluster = true\n' + feeds)
+    env = {**os.environ, "DIGESTBOT_REDIS_URL": cluster.url, "DIGESTBOT_DATA_DIR": str(tmp_path)}
+    env.pop("DIGESTBOT_TELEGRAM_TOKEN", None)
+    command = [sys.executable, "-m", "bot.cli", "--config", str(config), "run", "--once"]
+    first = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert first.stdout.count("[New story]") >= 5
+    again = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "[New story]" not in again.stdout  # everything was seen: the state is in the cluster

@@ -124,6 +124,18 @@ async def finish(proc: subprocess.Popen[bytes]) -> None:
 async def run_reference(
     tmp: Path, redis_url: str, client: aioredis.Redis, keys: Keys
 ) -> Counter[tuple[int, str]]:
+    """What every chat gets from one undisturbed run (under keys of its own, removed after)."""
+    reference = Keys(keys.prefix + "-ref")
+    try:
+        return await _undisturbed(tmp, redis_url, client, reference)
+    finally:
+        async for key in client.scan_iter(match=reference.all_pattern()):
+            await client.unlink(key)
+
+
+async def _undisturbed(
+    tmp: Path, redis_url: str, client: aioredis.Redis, keys: Keys
+) -> Counter[tuple[int, str]]:
     emu = new_emulator()
     try:
         await subscribe_all(client, keys)
@@ -143,12 +155,7 @@ async def run_reference(
 async def test_sigkill_at_random_instants_loses_nothing(
     tmp_path: Path, redis_url: str, redis_client: aioredis.Redis, keys: Keys
 ) -> None:
-    reference_keys = Keys(keys.prefix + "-ref")
-    try:
-        expected = await run_reference(tmp_path, redis_url, redis_client, reference_keys)
-    finally:
-        async for key in redis_client.scan_iter(match=reference_keys.all_pattern()):
-            await redis_client.unlink(key)
+    expected = await run_reference(tmp_path, redis_url, redis_client, keys)
     assert len(expected) >= 3 * 20, "the samples give every chat a few dozen messages"
     assert max(expected.values()) == 1
 

@@ -565,14 +565,16 @@ class WebhookSender:
         log.warning("dead letter %s (%s): %s", msg_id, fields.get("target"), reason)
         letter: dict[Any, Any] = {**fields, "reason": reason, "stream_id": msg_id}
         letter["at"] = str(int(time.time()))
+        # One MULTI over the outbox's hash slot (the letter can't be both kept and pending);
+        # the counter lives elsewhere, so it is a command of its own (Redis Cluster).
         pipe = self.client.pipeline(transaction=True)
         pipe.xadd(
             self.keys.outbox_dead(), letter, maxlen=self.settings.dead_maxlen, approximate=True
         )
         pipe.xack(self.stream, GROUP, msg_id)
         pipe.xdel(self.stream, msg_id)
-        pipe.hincrby(self.keys.webhook_stats(), "dead", 1)
         await pipe.execute()
+        await self._count("dead")
         self.stats.dead += 1
         if not reason.startswith(("gone:", "subscription inactive", "no subscription")):
             await self._notify(f"Digest for {fields.get('target')} dead-lettered: {reason}")

@@ -34,7 +34,7 @@ soak: $(STAMP)
 	CHAOS_KILLS=200 $(BIN)/pytest -q -s tests/bot/test_chaos.py
 
 bench: $(STAMP)
-	$(BIN)/python bench/dedup.py
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache data

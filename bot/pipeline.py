@@ -93,11 +93,25 @@ class Pipeline:
                 if saved is not None:
                     outcomes.append(_saved_outcome(article, decision, *saved))
                     continue
-                decision = DedupDecision(kind="new")
+                # A save that failed half-way may have indexed a new story under an id
+                # the story itself never got: the replay gives the story that id.
+                prior = await self.stories.story_of(article.id)
+                if prior is not None and await self.stories.has_story(prior):
+                    prior = None
+                outcomes.append(
+                    await self._decided(article, DedupDecision(kind="new"), now, prior)
+                )
+                continue
             outcomes.append(await self._decided(article, decision, now))
         return outcomes
 
-    async def _decided(self, article: Article, decision: DedupDecision, now: datetime) -> Outcome:
+    async def _decided(
+        self,
+        article: Article,
+        decision: DedupDecision,
+        now: datetime,
+        unwritten_story: str | None = None,
+    ) -> Outcome:
         explain: dict[str, Any] = {
             "dedup": {
                 "kind": decision.kind,
@@ -129,7 +143,7 @@ class Pipeline:
         }
         source = source_of(article)
         if chosen is None:
-            story_id = found.new_id or await self.stories.next_id()
+            story_id = unwritten_story or found.new_id or await self.stories.next_id()
             story = new_story(profile, story_id, found.df)
             known: list[Fact] = []
             status = "new_story"

@@ -279,6 +279,12 @@ class StoryStore:
         # refusing the index would leave a story no later article can find).
         index = [self.keys.story_term(term) for term in index_keys(story)]
         bucket, _ = self._bucket(counted.published if counted else story.last_seen)
+        # The links go with the index: a story id in the index without its story (the
+        # write below failed) is then known to its article, whose replay reuses the id.
+        links = self.client.pipeline(transaction=False)
+        for article_id in article_ids:
+            links.set(self.keys.article_story(article_id), story.id, ex=self.ttl)
+        await links.execute()
         await self._script(
             _SAVE,
             1 + len(index),
@@ -295,11 +301,6 @@ class StoryStore:
             else "",
             *(df_keys(counted) if counted else ()),
         )
-        pipe = self.client.pipeline(transaction=False)
-        # The links next: a crash after them but before the story write leaves a link to
-        # a story without this article's outcome, which a replay treats as "not done".
-        for article_id in article_ids:
-            pipe.set(self.keys.article_story(article_id), story.id, ex=self.ttl)
         fields: dict[str, str] = {"profile": json.dumps(profile_to_dict(story))}
         fields.update(extra or {})
         write_args: list[Any] = [
@@ -318,17 +319,11 @@ class StoryStore:
             self.keys.story_facts(story.id),
             self.keys.story_done(story.id),
         ]
-        # A raw command: redis-py's cluster pipeline refuses evalsha() (one slot here).
-        pipe.execute_command("EVALSHA", _SHA[_WRITE], 3, *write_keys, *write_args)
-        results = await pipe.execute(raise_on_error=False)
-        for result in results[:-1]:
-            if isinstance(result, Exception):
-                raise result
-        if isinstance(results[-1], NoScriptError):
-            # A restarted or failed-over server forgot the script; the links before it ran.
-            await self._script(_WRITE, 3, *write_keys, *write_args)
-        elif isinstance(results[-1], Exception):
-            raise results[-1]
+        await self._script(_WRITE, 3, *write_keys, *write_args)
+
+    async def has_story(self, story_id: str) -> bool:
+        """Whether the story was written (not only indexed by a save that failed half-way)."""
+        return bool(await self.client.exists(self.keys.story_meta(story_id)))
 
     async def outcome_of(self, article_id: str) -> tuple[str, str] | None:
         """(story id, outcome record) of an article whose processing was saved, or None."""

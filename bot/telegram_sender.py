@@ -368,8 +368,9 @@ class TelegramSender:
         )
         pipe.xack(self.stream, self.settings.group, msg_id)
         pipe.xdel(self.stream, msg_id)
-        pipe.hincrby(self.keys.delivery_stats(), "dead", 1)
         await pipe.execute()
+        # Apart from the MULTI: the counter lives in another hash slot (Redis Cluster).
+        await self.client.hincrby(self.keys.delivery_stats(), "dead", 1)
         self.stats.dead += 1
         if not reason.startswith(_QUIET_DEAD):
             await self._notify(f"Digest for {fields.get('target')} dead-lettered: {reason}")

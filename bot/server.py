@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import os
 import signal
 import socket
 import time
@@ -54,6 +55,7 @@ from bot.config import Config
 from bot.errors import IngestError, ServeError
 from bot.feed_state import FeedStateStore
 from bot.ingest import decode_json, parse_articles
+from bot.ingest_stream import IngestStream
 from bot.keys import Keys
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.netguard import guard_from_config
@@ -68,7 +70,7 @@ from bot.request_auth import (
     verify_slack,
     verify_standard_webhooks,
 )
-from bot.runner import Runner
+from bot.runner import CycleReport, Runner
 from bot.subscription_store import SubscriptionStore
 from bot.telegram_bot import ALLOWED_UPDATES, build_application
 from bot.telegram_sender import SenderSettings, TelegramSender
@@ -171,7 +173,15 @@ class Server:
         self.outbox = Outbox(self.client, self.keys, self.store, platforms=("telegram", "webhook"))
         self.commands = ChatCommands(self.cfg, self.client, self.keys, self.deliver_now)
         self.lock = asyncio.Lock()
+        # Polled and pushed articles alike go through the ingest journal (see bot.ingest_stream).
+        self.journal = IngestStream(
+            self.client,
+            self.keys,
+            os.environ.get("DIGESTBOT_WORKER") or None,
+            claim_idle_ms=int(self.cfg.poller.takeover_after * 1000),
+        )
         self.stop_event = asyncio.Event()
+        self.runner: Runner | None = None
         self.telegram: Application | None = None
         self.telegram_sender: TelegramSender | None = None
         self.webhook_sender: WebhookSender | None = None
@@ -216,7 +226,15 @@ class Server:
         )
         self._spawn(self.webhook_sender.run(self.stop_event), "webhook-sender")
         self._spawn(self.outbox.run_scheduler(self.stop_event), "scheduler")
+        runner = await self._runner()
         if self.cfg.serve.poll:
+            self.poller_state = PollerState(enabled=True, started=time.time())
+            self.poller_state.task = self._spawn(self._poll(runner), "poller")
+
+    async def _runner(self) -> Runner:
+        """The runner of polled and pushed articles, made on first use."""
+        if self.runner is None:
+            # The poller also fetches full texts of pushed teasers: made without polling too.
             poller = await self._exit.enter_async_context(
                 Poller(
                     self.cfg.poller,
@@ -224,9 +242,10 @@ class Server:
                     guard=guard_from_config(self.cfg.security),
                 )
             )
-            runner = Runner(self.cfg, poller, self.pipeline, [], outbox=self.outbox)
-            self.poller_state = PollerState(enabled=True, started=time.time())
-            self.poller_state.task = self._spawn(self._poll(runner), "poller")
+            self.runner = Runner(
+                self.cfg, poller, self.pipeline, [], outbox=self.outbox, journal=self.journal
+            )
+        return self.runner
 
     async def _start_telegram(self) -> None:
         builder = (self.telegram_builder or ApplicationBuilder()).updater(None)
@@ -432,28 +451,28 @@ class Server:
             articles = parse_articles(body, max_articles=serve.ingest_max_articles, now=now)
         except IngestError as exc:
             raise HttpProblem(400, str(exc)) from None
-        if not await _acquire(self.lock, INGEST_LOCK_TIMEOUT_S):
-            raise HttpProblem(503, "busy with a polling cycle; retry shortly")
-        try:
-            outcomes = []
-            for article in articles:
-                outcome = await self.pipeline.process(article, now)
-                outcomes.append(outcome)
-                if outcome.entry is not None:
-                    await self.outbox.fan_out(outcome.entry, article.source, now)
-        finally:
-            self.lock.release()
-        self.metrics.observe_outcomes(outcomes, "ingest")
+        # Journaled first: once this answers, the articles are safe whatever happens next.
+        await self.journal.add([(article.source, article) for article in articles])
+        report = CycleReport()
+        if await _acquire(self.lock, INGEST_LOCK_TIMEOUT_S):
+            try:
+                # The pipeline's leader processes them now; any other worker leaves them to it.
+                await (await self._runner()).drain([], report, now)
+            finally:
+                self.lock.release()
+        self.metrics.observe_outcomes(report.outcomes, "ingest")
+        done = {o.article.id: o for o in report.outcomes}
         results = [
             {
-                "id": o.article.id,
-                "status": o.status,
-                "story": o.story_id,
-                "new_facts": len(o.new_facts),
+                "id": a.id,
+                "status": done[a.id].status if a.id in done else "queued",
+                "story": done[a.id].story_id if a.id in done else None,
+                "new_facts": len(done[a.id].new_facts) if a.id in done else 0,
             }
-            for o in outcomes
+            for a in articles
         ]
-        return JSONResponse({"ok": True, "results": results})
+        queued = any(r["status"] == "queued" for r in results)
+        return JSONResponse({"ok": True, "results": results}, status_code=202 if queued else 200)
 
     async def _first_time(self, kind: str, token: str) -> None:
         """Refuse a signed request seen before (a replay within the signature tolerance)."""

@@ -34,6 +34,7 @@ from bot.config import (
     WebhookConfig,
     WebhookDeliveryConfig,
 )
+from bot.ingest_stream import IngestStream
 from bot.keys import Keys
 from bot.request_auth import slack_signature
 from bot.server import PollerState, Server, _acquire, serve
@@ -629,3 +630,19 @@ async def test_lock_acquire_with_timeout_never_leaks_the_lock() -> None:
     assert not lock.locked()  # the abandoned attempt did not keep it
     assert await _acquire(lock, 0.05) and lock.locked()
     lock.release()
+
+
+async def test_pushed_articles_are_journaled_and_wait_for_the_pipeline_leader(
+    start_serve: Starter, redis_client: aioredis.Redis, keys: Keys
+) -> None:
+    # Another worker runs the pipeline: this one journals the push and says so.
+    other = IngestStream(redis_client, keys, "other-worker", claim_idle_ms=60_000)
+    assert await other.lead()
+    async with start_serve() as running:
+        response = await running.ingest(ARTICLES[0])
+        assert response.status_code == 202, response.text
+        assert [r["status"] for r in response.json()["results"]] == ["queued"]
+    assert await redis_client.xlen(keys.ingest_stream()) == 1
+    # The leader processes it from the journal.
+    (delivery,) = await other.read(10)
+    assert delivery.article.id == ARTICLES[0]["id"]

@@ -67,7 +67,9 @@ class Pipeline:
         outcome.story_id = story_id
         if story_id and original != article.id:
             src = source_of(article)
-            await self.stories.note_also_reported(story_id, {"name": src.name, "url": src.url})
+            await self.stories.note_also_reported(
+                story_id, {"name": src.name, "url": src.url}, article.id
+            )
         return outcome
 
     async def process(self, article: Article, now: datetime) -> Outcome:
@@ -160,11 +162,13 @@ class Pipeline:
 
         if status == "update" and not fresh:
             outcome.status = "no_new_facts"
+            # The note first: a crash between the two replays the article, which notes
+            # nothing twice; the other way round the note would be lost.
+            await self.stories.note_also_reported(
+                story.id, {"name": source.name, "url": source.url}, article.id
+            )
             await self.stories.save(
                 story, fresh, [article.id], counted=profile, done=_outcome_record(outcome)
-            )
-            await self.stories.note_also_reported(
-                story.id, {"name": source.name, "url": source.url}
             )
             return outcome
         outcome.status = status

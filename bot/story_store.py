@@ -158,8 +158,26 @@ if ARGV[5] ~= '' then
 end
 """
 
+# An "also reported by" note, once per article (its marker field in the story's meta), at
+# most one per source name, the 20 latest. KEYS: meta. ARGV: marker, name, source JSON.
+_NOTE = """
+if redis.call('HSETNX', KEYS[1], ARGV[1], 1) == 0 then return 0 end
+local raw = redis.call('HGET', KEYS[1], 'also')
+local also = {}
+if raw then also = cjson.decode(raw) end
+for _, a in ipairs(also) do
+  if a['name'] == ARGV[2] then return 1 end
+end
+table.insert(also, cjson.decode(ARGV[3]))
+while #also > 20 do table.remove(also, 1) end
+redis.call('HSET', KEYS[1], 'also', cjson.encode(also))
+return 1
+"""
+
 # EVALSHA: sending a script's body with every call costs a fifth of a millisecond more.
-_SHA = {body: hashlib.sha1(body.encode()).hexdigest() for body in (_LOOKUP, _SAVE, _WRITE)}
+_SHA = {
+    body: hashlib.sha1(body.encode()).hexdigest() for body in (_LOOKUP, _SAVE, _WRITE, _NOTE)
+}
 # How long an article's outcome record is kept for a replay after a crash: far longer
 # than any restart or lease takes, short enough to stay small.
 DONE_TTL = 86400
@@ -242,15 +260,15 @@ class StoryStore:
         raw = await self.client.get(self.keys.article_story(article_id))
         return (raw.decode() if isinstance(raw, bytes) else str(raw)) if raw else None
 
-    async def note_also_reported(self, story_id: str, source: dict[str, str]) -> None:
-        key = self.keys.story_meta(story_id)
-        pipe = self.client.pipeline(transaction=False)
-        pipe.hget(key, "also")
-        (raw,) = await pipe.execute()
-        also: list[dict[str, str]] = json.loads(raw) if raw else []
-        if all(a["name"] != source["name"] for a in also):
-            also.append(source)
-        await self.client.hset(key, "also", json.dumps(also[-20:]))
+    async def note_also_reported(
+        self, story_id: str, source: dict[str, str], article_id: str
+    ) -> None:
+        """Note that ``article_id`` from ``source`` reported the story too, once per article:
+        an article replayed after a crash must not bring back a note an entry already showed."""
+        marker = "n:" + hashlib.blake2b(article_id.encode(), digest_size=8).hexdigest()
+        await self._script(
+            _NOTE, 1, self.keys.story_meta(story_id), marker, source["name"], json.dumps(source)
+        )
 
     async def also_reported(self, story_id: str) -> list[dict[str, str]]:
         """The "also reported by" notes gathered since the story's last digest entry

@@ -72,16 +72,20 @@ TOTAL = "*"  # the field counting the articles of a df bucket (literal in _SAVE 
 # Reply: {candidate ids, counts in the bucket, counts in the previous one (comma-joined),
 # a new story number or 0}.
 _LOOKUP = """
-local hits, first, order = {}, {}, {}
+local hits, key, score, num, order = {}, {}, {}, {}, {}
 local per = tonumber(ARGV[2])
 for i = 4, #KEYS do
-  local ids = redis.call('ZREVRANGEBYSCORE', KEYS[i], '+inf', ARGV[1], 'LIMIT', 0, per)
-  for _, id in ipairs(ids) do
+  local found = redis.call(
+    'ZREVRANGEBYSCORE', KEYS[i], '+inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, per)
+  for j = 1, #found, 2 do
+    local id = found[j]
     if hits[id] then
       hits[id] = hits[id] + 1
     else
       hits[id] = 1
-      first[id] = #order
+      key[id] = i
+      score[id] = tonumber(found[j + 1])
+      num[id] = tonumber(string.sub(id, 2)) or 0
       order[#order + 1] = id
     end
   end
@@ -91,9 +95,14 @@ local chosen = {}
 for _, id in ipairs(order) do
   if hits[id] >= need then chosen[#chosen + 1] = id end
 end
+-- Most shared keys first, then the strongest key, the latest update, the newest story.
+-- Never the ids' spelling: ids differ between runs (a replay after a crash takes new
+-- ones), and the choice among equals must not.
 table.sort(chosen, function(a, b)
   if hits[a] ~= hits[b] then return hits[a] > hits[b] end
-  return first[a] < first[b]
+  if key[a] ~= key[b] then return key[a] < key[b] end
+  if score[a] ~= score[b] then return score[a] > score[b] end
+  return num[a] > num[b]
 end)
 local top = {}
 for i = 1, math.min(#chosen, tonumber(ARGV[3])) do top[i] = chosen[i] end

@@ -223,6 +223,7 @@ class Server:
             self.cfg.webhook_delivery,
             owners_notify=self.notify_owners,
             settings=self.webhook_settings,
+            guard=guard_from_config(self.cfg.security),
         )
         self._spawn(self.webhook_sender.run(self.stop_event), "webhook-sender")
         self._spawn(self.outbox.run_scheduler(self.stop_event), "scheduler")

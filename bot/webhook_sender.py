@@ -50,7 +50,9 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
 from bot.config import WebhookConfig, WebhookDeliveryConfig
+from bot.errors import UnsafeURL
 from bot.keys import Keys
+from bot.netguard import NetGuard
 from bot.outbox import load_entries
 from bot.subscription_store import SubscriptionStore
 from digests.models import DigestEntry
@@ -212,6 +214,7 @@ class WebhookSender:
         settings: WebhookSenderSettings | None = None,
         http: httpx.AsyncClient | None = None,
         owners_notify: OwnersNotify | None = None,
+        guard: NetGuard | None = None,
     ) -> None:
         self.client = client
         self.keys = keys
@@ -222,6 +225,8 @@ class WebhookSender:
         self.consumer = self.settings.consumer or default_consumer()
         self.owner = f"{self.consumer}/{uuid.uuid4().hex[:8]}"
         self.owners_notify = owners_notify
+        # The SSRF guard for webhook URLs (None: the caller vouches for them, as tests do).
+        self.guard = guard
         self.stats = WebhookStats()
         self.stream = keys.webhook_stream()
         self._own_http = http is None
@@ -457,6 +462,10 @@ class WebhookSender:
             await self._pace(hook)
             try:
                 response = await self._request(hook, digest, index, body, thread)
+            except UnsafeURL as exc:
+                # Checked on every post: the name may resolve elsewhere by now.
+                await self._release(keys=[marker], args=[mine])
+                raise _DeadLetter(f"refused: {exc}") from None
             except httpx.HTTPError as exc:
                 await self._release(keys=[marker], args=[mine])
                 attempts += 1
@@ -546,6 +555,8 @@ class WebhookSender:
     ) -> httpx.Response:
         """The answer with at most MAX_ANSWER_BYTES of its (decoded) body: a webhook's
         answer is a short JSON at most, and must not fill our memory."""
+        if self.guard is not None:
+            await self.guard.check(url)
         async with self.http.stream(method, url, content=body, headers=headers) as answer:
             kept = bytearray()
             async for chunk in answer.aiter_bytes():

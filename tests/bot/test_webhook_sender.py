@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 from bot.chat_commands import ensure_subscriptions
 from bot.config import WebhookConfig, WebhookDeliveryConfig
 from bot.keys import Keys
+from bot.netguard import NetGuard
 from bot.outbox import Outbox
 from bot.subscription_store import SubscriptionStore
 from bot.webhook_sender import WebhookSender, WebhookSenderSettings
@@ -328,3 +329,15 @@ async def test_configured_webhooks_get_subscriptions_and_removed_ones_stop(
     assert gone is not None and not gone.active and gone.deactivated_reason == "not configured"
     telegram = await store.get("telegram:5")
     assert telegram is not None and telegram.active
+
+
+async def test_a_webhook_url_into_the_private_net_is_refused_and_dead_lettered(
+    sender: WebhookSender, receivers: WebhookReceivers, redis_client: aioredis.Redis, keys: Keys
+) -> None:
+    sender.guard = NetGuard()  # the default guard: the receivers live on loopback
+    await fan_out(redis_client, keys, entry(1))
+    await sender.drain_once()
+    assert all(receivers.all(platform) == [] for platform in PLATFORMS)
+    letters = [fields for _id, fields in await redis_client.xrange(keys.outbox_dead())]
+    assert len(letters) == len(PLATFORMS)
+    assert all(f[b"reason"].startswith(b"refused: ") for f in letters)

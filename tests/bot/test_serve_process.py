@@ -69,7 +69,9 @@ def test_serve_process_restart_delivers_once(
             f'[redis]\nprefix = "{keys.prefix}"\n'
             f'[telegram]\nbase_url = "{emu.url}"\nper_chat_per_second = 50.0\n'
             f'[serve]\nport = {port}\npoll = false\ntelegram_webhook_url = "{base}/telegram"\n'
-            "[webhook_delivery]\nbackoff_base = 0.05\nbackoff_max = 0.2\n" + hooks
+            "[webhook_delivery]\nbackoff_base = 0.05\nbackoff_max = 0.2\n"
+            # The receivers live on loopback, which the SSRF guard refuses by default.
+            '[security]\nallow = ["127.0.0.1"]\n' + hooks
         )
         env = {
             **os.environ,

@@ -16,7 +16,15 @@ from bot.config import load_config
 from bot.log_redaction import MASK, Redactor, config_secrets, install
 
 REPO = Path(__file__).resolve().parents[2]
-TOKEN = "7654321098:AAHx-FAKE_token_for_tests_only_0123456"
+
+
+def token_shaped(bot_id: int, filler: str) -> str:
+    """A string shaped like a bot token, made at run time: no token-like literal is kept
+    in the repository, not even a fake one."""
+    return f"{bot_id}:{(filler * 35)[:35]}"
+
+
+TOKEN = token_shaped(7654321098, "AAHx-FAKE_tests_only_")
 REDIS_PASSWORD = "s3cr3t-redis-pw"
 
 
@@ -58,7 +66,7 @@ def test_tracebacks_and_unregistered_secret_shapes_are_masked(
         raise RuntimeError(f"failed to call https://api.telegram.org/bot{TOKEN}/getMe")
     except RuntimeError:
         parent.exception("bot start failed")
-    other = "123456789:ABCdefGhIJKlmNoPQRsTUVwxyZ0123456789"  # nobody registered this one
+    other = token_shaped(123456789, "ABCdefGhIJKlmNoPQRsTUVwxyZ")  # nobody registered it
     parent.error("token %s, feed https://reader:hunter2pw@feeds.example/rss", other)
     redactor.add("whsec_0123456789abcdef")
     parent.error("signing with whsec_0123456789abcdef")

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
 
+from bot import leases
 from bot.keys import Keys
 
 log = logging.getLogger(__name__)
@@ -76,15 +77,6 @@ def _decode(url: str, raw: dict[str, str]) -> FeedState:
     return state
 
 
-# Take or extend a feed lease: free, or already ours. KEYS: lease. ARGV: owner, ttl ms.
-_LEASE = """
-local holder = redis.call('GET', KEYS[1])
-if holder and holder ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1
-"""
-
-
 class FeedStateStore:
     """Reads and writes :class:`FeedState`; all keys come from :class:`Keys`."""
 
@@ -132,8 +124,7 @@ class FeedStateStore:
         others off until it is due again. A worker that dies holding it delays the feed
         by at most ``ttl_ms``. The holder may take it again (and so extend it).
         """
-        taken = await self._redis.eval(_LEASE, 1, self._keys.feed_lease(url), owner, ttl_ms)
-        return bool(taken)
+        return await leases.take(self._redis, self._keys.feed_lease(url), owner, ttl_ms)
 
     async def moved(self, old_url: str, new_url: str) -> None:
         """``old_url`` answered a permanent redirect to ``new_url``: move its state there.

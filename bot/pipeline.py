@@ -9,20 +9,23 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.command_batch import Command, CommandBatch
 from bot.config import DigestConfig, StoryConfig
 from bot.dedup_store import DedupStore
 from bot.outbox import entry_from_dict, entry_to_dict
 from bot.source_lines import SourceLines
-from bot.story_store import StoryStore
+from bot.story_store import Memory, StoryStore
 from digests.digest import Outcome, make_entry, source_of
 from digests.facts import Fact, extract_facts
 from digests.models import Article, DedupDecision, FactOut, SourceRef
 from digests.novelty import new_facts
 from digests.stories import (
     ArticleProfile,
+    StoryProfile,
     article_profile,
     choose_story,
     merge,
@@ -44,6 +47,48 @@ def fact_out(fact: Fact, source: SourceRef) -> FactOut:
     )
 
 
+@dataclass(slots=True)
+class _Plan:
+    """One article of a batch on its way through the pipeline."""
+
+    original: Article
+    decision: DedupDecision
+    saved: Outcome | None = None  # the outcome a worker saved before it died
+    unwritten_story: str | None = None  # a story id indexed by a save that failed half-way
+    article: Article | None = None  # cleaned of its source's recurring lines
+    facts: list[Fact] = field(default_factory=list)
+    rejected: list[Any] = field(default_factory=list)
+    profile: ArticleProfile | None = None
+
+
+class _Session:
+    """Writes of a batch's articles, sent with the next read rather than on their own.
+
+    The server runs one connection's commands in order, so a read sent after the
+    writes sees them as if every write had been awaited first; a crash loses at most
+    the writes not yet sent, of articles not yet acknowledged, which are redelivered.
+    """
+
+    def __init__(self, batch: CommandBatch) -> None:
+        self.batch = batch
+        self.pending: list[Command] = []
+        self.story_of: dict[str, str] = {}  # articles of this batch → their story
+
+    def write(self, commands: Sequence[Command]) -> None:
+        self.pending.extend(commands)
+
+    async def read(self, commands: Sequence[Command]) -> list[Any]:
+        sent = len(self.pending)
+        replies = await self.batch.run([*self.pending, *commands])
+        self.pending = []
+        return replies[sent:]
+
+    async def flush(self) -> None:
+        if self.pending:
+            commands, self.pending = self.pending, []
+            await self.batch.run(commands)
+
+
 class Pipeline:
     """Turns accepted articles into digest entries; suppressed ones into notes."""
 
@@ -61,25 +106,17 @@ class Pipeline:
         self.digest = digest
         self.story = story
 
-    async def _duplicate(self, article: Article, outcome: Outcome) -> Outcome:
-        original = outcome.dedup.duplicate_of
-        story_id = await self.stories.story_of(original) if original else None
-        outcome.story_id = story_id
-        if story_id and original != article.id:
-            src = source_of(article)
-            await self.stories.note_also_reported(
-                story_id, {"name": src.name, "url": src.url}, article.id
-            )
-        return outcome
-
     async def process(self, article: Article, now: datetime) -> Outcome:
-        decision = await self.dedup.claim(article, now)
-        return await self._decided(article, decision, now)
+        return (await self.process_many([article], now))[0]
 
     async def process_many(
         self, articles: Sequence[Article], now: datetime, redelivered: Sequence[bool] = ()
     ) -> list[Outcome]:
-        """Process ``articles`` in order; their dedup claims share one round trip.
+        """Process ``articles`` in order, with the decisions one-by-one processing makes.
+
+        Their dedup claims share one round trip, their source-line counts another; the
+        text work of all of them is done before the story work, which sends each
+        article's writes with the next article's first read.
 
         ``redelivered[i]``: article i may have been processed before by a worker that
         died before it acknowledged it. Its claim then finds the article itself; its
@@ -88,55 +125,96 @@ class Pipeline:
         """
         decisions = await self.dedup.claim_many(articles, now)
         again = list(redelivered) or [False] * len(articles)
-        outcomes = []
+        plans = []
         for article, decision, replay in zip(articles, decisions, again, strict=True):
+            plan = _Plan(article, decision)
             if replay and decision.kind == "exact" and decision.duplicate_of == article.id:
-                saved = await self.stories.outcome_of(article.id)
-                if saved is not None:
-                    outcomes.append(_saved_outcome(article, decision, *saved))
-                    continue
-                # A save that failed half-way may have indexed a new story under an id
-                # the story itself never got: the replay gives the story that id.
-                prior = await self.stories.story_of(article.id)
-                if prior is not None and await self.stories.has_story(prior):
-                    prior = None
-                outcomes.append(
-                    await self._decided(article, DedupDecision(kind="new"), now, prior)
-                )
-                continue
-            outcomes.append(await self._decided(article, decision, now))
+                await self._recall(plan)
+            plans.append(plan)
+        fresh = [p for p in plans if p.saved is None and p.decision.kind == "new"]
+        cleaned = [p.original for p in fresh]
+        if self.source_lines is not None and fresh:
+            cleaned = await self.source_lines.clean_many(cleaned, now)
+        for plan, article in zip(fresh, cleaned, strict=True):
+            plan.article = article
+            plan.facts, plan.rejected = extract_facts(
+                article.text, article.language, title=article.title
+            )
+            plan.profile = article_profile(article, plan.facts)
+        session = _Session(self.stories.batch)
+        outcomes = []
+        for plan in plans:
+            if plan.saved is not None:
+                outcomes.append(plan.saved)
+            elif plan.decision.kind != "new":
+                outcomes.append(await self._duplicate(plan, session))
+            else:
+                outcomes.append(await self._new(plan, session))
+        await session.flush()
         return outcomes
 
-    async def _decided(
-        self,
-        article: Article,
-        decision: DedupDecision,
-        now: datetime,
-        unwritten_story: str | None = None,
-    ) -> Outcome:
-        explain: dict[str, Any] = {
-            "dedup": {
-                "kind": decision.kind,
-                "duplicate_of": decision.duplicate_of,
-                "reason": decision.reason,
-                "similarity": decision.similarity,
-            }
-        }
-        outcome = Outcome(article, "duplicate", decision, explain=explain)
-        if decision.kind != "new":
-            return await self._duplicate(article, outcome)
+    async def _recall(self, plan: _Plan) -> None:
+        """What became of a redelivered article that its claim finds already claimed."""
+        article = plan.original
+        saved = await self.stories.outcome_of(article.id)
+        if saved is not None:
+            plan.saved = _saved_outcome(article, plan.decision, *saved)
+            return
+        # A save that failed half-way may have indexed a new story under an id the story
+        # itself never got: the replay gives the story that id.
+        prior = await self.stories.story_of(article.id)
+        if prior is not None and await self.stories.has_story(prior):
+            prior = None
+        plan.decision = DedupDecision(kind="new")
+        plan.unwritten_story = prior
 
-        if self.source_lines is not None:
-            article = await self.source_lines.clean(article, now)
-        facts, rejected = extract_facts(article.text, article.language, title=article.title)
-        profile = article_profile(article, facts)
-        found = await self.stories.candidates(profile, article.published)
+    async def _duplicate(self, plan: _Plan, session: _Session) -> Outcome:
+        article, decision = plan.original, plan.decision
+        outcome = Outcome(article, "duplicate", decision, explain=_dedup_explain(decision))
+        original = decision.duplicate_of
+        story_id = None
+        if original:
+            story_id = session.story_of.get(original)
+            if story_id is None:
+                (raw,) = await session.read([self.stories.story_of_command(original)])
+                story_id = self.stories.read_story_of(raw)
+        outcome.story_id = story_id
+        if story_id and original != article.id:
+            src = source_of(article)
+            session.write(
+                [
+                    self.stories.note_command(
+                        story_id, {"name": src.name, "url": src.url}, article.id
+                    )
+                ]
+            )
+        return outcome
+
+    async def _new(self, plan: _Plan, session: _Session) -> Outcome:
+        article, profile, facts = plan.article, plan.profile, plan.facts
+        assert article is not None and profile is not None
+        explain = _dedup_explain(plan.decision)
+        outcome = Outcome(plan.original, "duplicate", plan.decision, explain=explain)
+
+        lookup = self.stories.lookup(profile, article.published)
+        (reply,) = await session.read([lookup.command])
+        ids, df, new_id = lookup.read(reply)
+        found: list[StoryProfile] = []
+        lead: Memory | None = None
+        if ids:
+            # The leading candidate's memory comes along: it is the story joined nearly
+            # always, and a memory fetched for nothing is never decoded.
+            replies = await session.read(
+                [*self.stories.profile_commands(ids), *self.stories.memory_commands(ids[0])]
+            )
+            found = self.stories.read_profiles(replies[: len(ids)])
+            lead = self.stories.read_memory(replies[len(ids) :])
         chosen, ranked = choose_story(
             profile,
-            found.stories,
+            found,
             self.story.threshold,
             timedelta(hours=self.story.window_hours),
-            df=found.df,
+            df=df,
         )
         explain["story"] = {
             "joined": chosen.id if chosen else None,
@@ -144,36 +222,48 @@ class Pipeline:
             "threshold": self.story.threshold,
         }
         source = source_of(article)
+        memory: Memory | None = None
         if chosen is None:
-            story_id = unwritten_story or found.new_id or await self.stories.next_id()
-            story = new_story(profile, story_id, found.df)
+            story_id = plan.unwritten_story or new_id
+            if story_id is None:
+                (number,) = await session.read([("INCR", self.stories.keys.story_seq())])
+                story_id = f"s{number}"
+            story = new_story(profile, story_id, df)
             known: list[Fact] = []
             status = "new_story"
         else:
-            story = merge(chosen, profile, source.name, found.df)
-            known = await self.stories.facts(story.id)
+            story = merge(chosen, profile, source.name, df)
+            if lead is not None and chosen.id == ids[0]:
+                memory = lead
+            else:
+                memory = self.stories.read_memory(
+                    await session.read(self.stories.memory_commands(chosen.id))
+                )
+            known = memory.facts()
             status = "update"
 
         verdicts = new_facts(facts, known)
         fresh = [f for f, match in verdicts if match is None]
-        explain["sentences"] = _sentence_explain(verdicts, rejected)
+        explain["sentences"] = _sentence_explain(verdicts, plan.rejected)
         outcome.story_id = story.id
         outcome.new_facts = [fact_out(f, source) for f in fresh]
+        session.story_of[plan.original.id] = story.id
+        note = {"name": source.name, "url": source.url}
 
         if status == "update" and not fresh:
             outcome.status = "no_new_facts"
             # The note first: a crash between the two replays the article, which notes
             # nothing twice; the other way round the note would be lost.
-            await self.stories.note_also_reported(
-                story.id, {"name": source.name, "url": source.url}, article.id
-            )
-            await self.stories.save(
-                story, fresh, [article.id], counted=profile, done=_outcome_record(outcome)
+            session.write([self.stories.note_command(story.id, note, article.id)])
+            session.write(
+                self.stories.save_commands(
+                    story, fresh, [article.id], counted=profile, done=_outcome_record(outcome)
+                )
             )
             return outcome
         outcome.status = status
         # Only a story that existed before this article can have collected notes.
-        notes = await self.stories.also_reported(story.id) if status == "update" else []
+        notes = memory.also() if memory is not None else []
         also = [SourceRef(a["name"], a["url"]) for a in notes]
         outcome.entry = make_entry(
             article,
@@ -185,15 +275,28 @@ class Pipeline:
             also_reported_by=also,
             article_count=story.article_count,
         )
-        await self.stories.save(
-            story,
-            fresh,
-            [article.id],
-            counted=profile,
-            done=_outcome_record(outcome),
-            clear_also=bool(notes),
+        session.write(
+            self.stories.save_commands(
+                story,
+                fresh,
+                [article.id],
+                counted=profile,
+                done=_outcome_record(outcome),
+                clear_also=bool(notes),
+            )
         )
         return outcome
+
+
+def _dedup_explain(decision: DedupDecision) -> dict[str, Any]:
+    return {
+        "dedup": {
+            "kind": decision.kind,
+            "duplicate_of": decision.duplicate_of,
+            "reason": decision.reason,
+            "similarity": decision.similarity,
+        }
+    }
 
 
 def _outcome_record(outcome: Outcome) -> str:

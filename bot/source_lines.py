@@ -11,12 +11,14 @@ Counts live in weekly hashes so they follow a site's redesigns and expire.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import NoScriptError
 
+from bot.command_batch import CommandBatch, script_call
 from bot.keys import Keys
 from digests.boilerplate import remove_lines
 from digests.models import Article
@@ -59,37 +61,59 @@ class SourceLines:
     def __init__(self, client: aioredis.Redis, keys: Keys) -> None:
         self.client = client
         self.keys = keys
+        self.batch = CommandBatch(client, {_SHA: _COUNT})
 
     async def clean(self, article: Article, now: datetime) -> Article:
-        lines = {
-            _line_digest(line): line
-            for line in article.text.split("\n")
-            if 0 < len(line.strip()) <= MAX_LINE_CHARS
-        }
+        return (await self.clean_many([article], now))[0]
+
+    async def clean_many(self, articles: Sequence[Article], now: datetime) -> list[Article]:
+        """Count and clean ``articles`` in order, in one round trip: the server runs the
+        counts one after another, so each article sees the ones before it as if they had
+        been cleaned one by one."""
+        lines = [_short_lines(article) for article in articles]
         week = int(now.timestamp()) // WEEK
-        current = self.keys.source_lines(article.source, week)
-        previous = self.keys.source_lines(article.source, week - 1)
-        fields = [TOTAL, *lines]
-        marker = "a:" + hashlib.blake2b(article.id.encode(), digest_size=8).hexdigest()
-        try:
-            reply = await self.client.evalsha(_SHA, 2, current, previous, 3 * WEEK, marker, *fields)
-        except NoScriptError:
-            await self.client.script_load(_COUNT)
-            reply = await self.client.evalsha(_SHA, 2, current, previous, 3 * WEEK, marker, *fields)
-        counted_before, now_counts, old_counts = int(reply[0]), reply[1], reply[2]
-        # An article counted before (a replay after a crash) must not see its own lines.
-        own = 1 if counted_before else 0
-        counts = [
-            int(a or 0) + int(b or 0) - own for a, b in zip(now_counts, old_counts, strict=True)
+        commands = [
+            script_call(
+                _SHA,
+                [
+                    self.keys.source_lines(article.source, week),
+                    self.keys.source_lines(article.source, week - 1),
+                ],
+                3 * WEEK,
+                "a:" + hashlib.blake2b(article.id.encode(), digest_size=8).hexdigest(),
+                TOTAL,
+                *own,
+            )
+            for article, own in zip(articles, lines, strict=True)
         ]
-        total = counts[0]
-        if total < MIN_COUNT:
-            return article
-        recurring = {
-            line
-            for (digest, line), seen in zip(lines.items(), counts[1:], strict=True)
-            if seen >= MIN_COUNT and seen >= MIN_SHARE * total
-        }
-        if not recurring:
-            return article
-        return replace(article, text=remove_lines(article.text, recurring))
+        replies = await self.batch.run(commands)
+        return [
+            _cleaned(article, own, reply)
+            for article, own, reply in zip(articles, lines, replies, strict=True)
+        ]
+
+
+def _short_lines(article: Article) -> dict[str, str]:
+    return {
+        _line_digest(line): line
+        for line in article.text.split("\n")
+        if 0 < len(line.strip()) <= MAX_LINE_CHARS
+    }
+
+
+def _cleaned(article: Article, lines: dict[str, str], reply: Any) -> Article:
+    counted_before, now_counts, old_counts = int(reply[0]), reply[1], reply[2]
+    # An article counted before (a replay after a crash) must not see its own lines.
+    own = 1 if counted_before else 0
+    counts = [int(a or 0) + int(b or 0) - own for a, b in zip(now_counts, old_counts, strict=True)]
+    total = counts[0]
+    if total < MIN_COUNT:
+        return article
+    recurring = {
+        line
+        for (digest, line), seen in zip(lines.items(), counts[1:], strict=True)
+        if seen >= MIN_COUNT and seen >= MIN_SHARE * total
+    }
+    if not recurring:
+        return article
+    return replace(article, text=remove_lines(article.text, recurring))

@@ -15,9 +15,10 @@ window, as rate limiters do it), so counts decay without a per-term TTL and
 memory stays at two buckets of vocabulary. The counts arrive in the same round
 trip as the candidate ids.
 
-Round trips per article: one for candidate ids and counts, one for the
-candidates' profiles (only when some key hit), one to save, plus a counter
-for a new story's id and the fact memory when the article joins a story.
+Round trips per article in the pipeline (``bot.pipeline``): one for candidate ids
+and counts, which also carries the previous article's save; one for the candidates'
+profiles and the leading candidate's fact memory (only when some key hit); one more
+for the memory when the article joins another candidate.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from datetime import datetime
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import NoScriptError
 
+from bot.command_batch import Command, CommandBatch, script_call
 from bot.keys import Keys
 from digests.facts import Fact, fact_from_dict, fact_to_dict
 from digests.stories import (
@@ -201,8 +202,44 @@ class Candidates:
     new_id: str | None = None  # allocated when there is no candidate (see _LOOKUP)
 
 
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """A candidate lookup as a command, and what its reply needs to be read."""
+
+    command: Command
+    counted: tuple[str, ...]
+    carry: float  # weight of the previous df bucket
+
+    def read(self, reply: Any) -> tuple[list[str], DocFreq, str | None]:
+        """(candidate ids, document frequencies, a new story id when none)."""
+        ids, current, previous, number = reply
+        df = _doc_freq(self.counted, current, previous, self.carry)
+        story_ids = [_text(sid) for sid in ids]
+        return story_ids, df, None if story_ids else f"s{number}"
+
+
+@dataclass(slots=True)
+class Memory:
+    """A story's fact memory and pending "also reported by" notes, decoded on demand
+    (a prefetch for a story the article may not join costs no JSON decoding)."""
+
+    raw_facts: list[bytes]
+    raw_also: bytes | str | None
+
+    def facts(self) -> list[Fact]:
+        return [fact_from_dict(json.loads(r)) for r in self.raw_facts]
+
+    def also(self) -> list[dict[str, str]]:
+        result: list[dict[str, str]] = json.loads(self.raw_also) if self.raw_also else []
+        return result
+
+
 class StoryStore:
-    """Reads and writes story profiles, fact memory, term counts and article→story links."""
+    """Reads and writes story profiles, fact memory, term counts and article→story links.
+
+    Every operation exists as commands (``*_command(s)``), so that the pipeline can send
+    one article's writes with the next article's reads, and as a coroutine that runs them.
+    """
 
     def __init__(
         self,
@@ -218,6 +255,7 @@ class StoryStore:
         self.window = window_hours * 3600.0
         self.ttl = int(ttl_days * 86400)
         self.memory_facts = memory_facts
+        self.batch = CommandBatch(client, {sha: body for body, sha in _SHA.items()})
 
     def _bucket(self, published: datetime) -> tuple[int, float]:
         """(bucket number, share of the bucket elapsed) for a publication time."""
@@ -225,20 +263,21 @@ class StoryStore:
         bucket = int(position // 1)
         return bucket, position - bucket
 
-    async def candidates(self, profile: ArticleProfile, published: datetime) -> Candidates:
+    def lookup(self, profile: ArticleProfile, published: datetime) -> Lookup:
         """Stories indexed under the article's query keys and updated within the window,
         with the recent document frequencies of the article's terms."""
         terms = query_keys(profile)
-        counted = df_keys(profile)
+        counted = tuple(df_keys(profile))
         bucket, elapsed = self._bucket(published)
         need = MIN_HITS if len(terms) >= FEW_KEYS else 1
-        ids, current, previous, number = await self._script(
-            _LOOKUP,
-            3 + len(terms),
-            self.keys.story_seq(),
-            self.keys.story_df(bucket),
-            self.keys.story_df(bucket - 1),
-            *(self.keys.story_term(t) for t in terms),
+        command = script_call(
+            _SHA[_LOOKUP],
+            [
+                self.keys.story_seq(),
+                self.keys.story_df(bucket),
+                self.keys.story_df(bucket - 1),
+                *(self.keys.story_term(t) for t in terms),
+            ],
             published.timestamp() - self.window,
             PER_KEY,
             MAX_CANDIDATES,
@@ -246,13 +285,33 @@ class StoryStore:
             TOTAL,
             *counted,
         )
-        df = _doc_freq(counted, current, previous, 1.0 - elapsed)
+        return Lookup(command, counted, 1.0 - elapsed)
+
+    def profile_commands(self, story_ids: Sequence[str]) -> list[Command]:
+        return [("HGET", self.keys.story_meta(sid), "profile") for sid in story_ids]
+
+    @staticmethod
+    def read_profiles(replies: Sequence[Any]) -> list[StoryProfile]:
+        return [profile_from_dict(json.loads(raw)) for raw in replies if raw]
+
+    def memory_commands(self, story_id: str) -> list[Command]:
+        """The story's most recent ``memory_facts`` facts (oldest first) and its notes."""
+        return [
+            ("LRANGE", self.keys.story_facts(story_id), -self.memory_facts, -1),
+            ("HGET", self.keys.story_meta(story_id), "also"),
+        ]
+
+    @staticmethod
+    def read_memory(replies: Sequence[Any]) -> Memory:
+        return Memory(list(replies[0]), replies[1])
+
+    async def candidates(self, profile: ArticleProfile, published: datetime) -> Candidates:
+        lookup = self.lookup(profile, published)
+        (reply,) = await self.batch.run([lookup.command])
+        ids, df, new_id = lookup.read(reply)
         if not ids:
-            return Candidates([], df, f"s{number}")
-        pipe = self.client.pipeline(transaction=False)
-        for sid in ids:
-            pipe.hget(self.keys.story_meta(_text(sid)), "profile")
-        stories = [profile_from_dict(json.loads(raw)) for raw in await pipe.execute() if raw]
+            return Candidates([], df, new_id)
+        stories = self.read_profiles(await self.batch.run(self.profile_commands(ids)))
         return Candidates(stories, df)
 
     async def next_id(self) -> str:
@@ -261,30 +320,109 @@ class StoryStore:
 
     async def facts(self, story_id: str) -> list[Fact]:
         """The story's most recent ``memory_facts`` facts, oldest first."""
-        key = self.keys.story_facts(story_id)
-        raw = await self.client.lrange(key, -self.memory_facts, -1)
-        return [fact_from_dict(json.loads(r)) for r in raw]
+        return self.read_memory(await self.batch.run(self.memory_commands(story_id))).facts()
+
+    def story_of_command(self, article_id: str) -> Command:
+        return ("GET", self.keys.article_story(article_id))
+
+    @staticmethod
+    def read_story_of(raw: Any) -> str | None:
+        return _text(raw) if raw else None
 
     async def story_of(self, article_id: str) -> str | None:
-        raw = await self.client.get(self.keys.article_story(article_id))
-        return (raw.decode() if isinstance(raw, bytes) else str(raw)) if raw else None
+        (raw,) = await self.batch.run([self.story_of_command(article_id)])
+        return self.read_story_of(raw)
+
+    def note_command(self, story_id: str, source: dict[str, str], article_id: str) -> Command:
+        """Note that ``article_id`` from ``source`` reported the story too, once per article:
+        an article replayed after a crash must not bring back a note an entry already showed."""
+        marker = "n:" + hashlib.blake2b(article_id.encode(), digest_size=8).hexdigest()
+        return script_call(
+            _SHA[_NOTE],
+            [self.keys.story_meta(story_id)],
+            marker,
+            source["name"],
+            json.dumps(source),
+        )
 
     async def note_also_reported(
         self, story_id: str, source: dict[str, str], article_id: str
     ) -> None:
-        """Note that ``article_id`` from ``source`` reported the story too, once per article:
-        an article replayed after a crash must not bring back a note an entry already showed."""
-        marker = "n:" + hashlib.blake2b(article_id.encode(), digest_size=8).hexdigest()
-        await self._script(
-            _NOTE, 1, self.keys.story_meta(story_id), marker, source["name"], json.dumps(source)
-        )
+        await self.batch.run([self.note_command(story_id, source, article_id)])
 
     async def also_reported(self, story_id: str) -> list[dict[str, str]]:
         """The "also reported by" notes gathered since the story's last digest entry
         (``save(..., clear_also=True)`` clears them with the entry that shows them)."""
-        raw = await self.client.hget(self.keys.story_meta(story_id), "also")
-        result: list[dict[str, str]] = json.loads(raw) if raw else []
-        return result
+        return self.read_memory(await self.batch.run(self.memory_commands(story_id))).also()
+
+    def save_commands(
+        self,
+        story: StoryProfile,
+        new_facts: Sequence[Fact],
+        article_ids: Sequence[str],
+        extra: dict[str, str] | None = None,
+        counted: ArticleProfile | None = None,
+        done: str | None = None,
+        clear_also: bool = False,
+    ) -> list[Command]:
+        """Write the story, its new facts, its index entries and the article links;
+        ``counted``: the article whose terms enter the document frequencies; ``done``: the
+        outcome record of ``article_ids[0]``, saved atomically with the story and its facts;
+        ``clear_also``: the pending "also reported by" notes went into this article's entry.
+
+        In this order, each step atomic: the links, the index, then the story. A story id in
+        the index without its story (the last step failed) is known to its article, whose
+        replay reuses the id; the outcome record marks the article done, so nothing the
+        story needs may come after it (a store at maxmemory refusing the index would
+        otherwise leave a story no later article can find). Commands after a failed one
+        still run in a shared round trip, but a refusal for memory holds for the rest of
+        it: the story step fails too, as it must.
+        """
+        score = story.last_seen.timestamp()
+        index = [self.keys.story_term(term) for term in index_keys(story)]
+        bucket, _ = self._bucket(counted.published if counted else story.last_seen)
+        commands: list[Command] = [
+            ("SET", self.keys.article_story(article_id), story.id, "EX", self.ttl)
+            for article_id in article_ids
+        ]
+        commands.append(
+            script_call(
+                _SHA[_SAVE],
+                [self.keys.story_df(bucket), *index],
+                story.id,
+                score,
+                score - 4 * self.window,
+                self.ttl,
+                # A bucket is read until one window after it ends: two after its last count.
+                int(2 * self.window),
+                "a:" + hashlib.blake2b(counted.article_id.encode(), digest_size=8).hexdigest()
+                if counted
+                else "",
+                *(df_keys(counted) if counted else ()),
+            )
+        )
+        fields: dict[str, str] = {"profile": json.dumps(profile_to_dict(story))}
+        fields.update(extra or {})
+        commands.append(
+            script_call(
+                _SHA[_WRITE],
+                [
+                    self.keys.story_meta(story.id),
+                    self.keys.story_facts(story.id),
+                    self.keys.story_done(story.id),
+                ],
+                self.ttl,
+                self.memory_facts,
+                DONE_TTL,
+                article_ids[0] if article_ids and done is not None else "",
+                done or "",
+                "1" if clear_also else "",
+                *(x for pair in fields.items() for x in pair),
+                "--",
+                *(json.dumps(fact_to_dict(f)) for f in new_facts),
+            )
+        )
+        return commands
 
     async def save(
         self,
@@ -296,57 +434,14 @@ class StoryStore:
         done: str | None = None,
         clear_also: bool = False,
     ) -> None:
-        """Write the story, its new facts, its index entries and the article links at once;
-        ``counted``: the article whose terms enter the document frequencies; ``done``: the
-        outcome record of ``article_ids[0]``, saved atomically with the story and its facts;
-        ``clear_also``: the pending "also reported by" notes went into this article's entry."""
-        score = story.last_seen.timestamp()
-        # The index first, in a round trip of its own: the outcome record below marks the
-        # article done, so nothing the story needs may fail after it (a store at maxmemory
-        # refusing the index would leave a story no later article can find).
-        index = [self.keys.story_term(term) for term in index_keys(story)]
-        bucket, _ = self._bucket(counted.published if counted else story.last_seen)
-        # The links go with the index: a story id in the index without its story (the
-        # write below failed) is then known to its article, whose replay reuses the id.
-        links = self.client.pipeline(transaction=False)
-        for article_id in article_ids:
-            links.set(self.keys.article_story(article_id), story.id, ex=self.ttl)
-        await links.execute()
-        await self._script(
-            _SAVE,
-            1 + len(index),
-            self.keys.story_df(bucket),
-            *index,
-            story.id,
-            score,
-            score - 4 * self.window,
-            self.ttl,
-            # A bucket is read until one window after it ends: two after its last count.
-            int(2 * self.window),
-            "a:" + hashlib.blake2b(counted.article_id.encode(), digest_size=8).hexdigest()
-            if counted
-            else "",
-            *(df_keys(counted) if counted else ()),
+        """Run :meth:`save_commands` one after another, each awaited."""
+        commands = self.save_commands(
+            story, new_facts, article_ids, extra, counted, done, clear_also
         )
-        fields: dict[str, str] = {"profile": json.dumps(profile_to_dict(story))}
-        fields.update(extra or {})
-        write_args: list[Any] = [
-            self.ttl,
-            self.memory_facts,
-            DONE_TTL,
-            article_ids[0] if article_ids and done is not None else "",
-            done or "",
-            "1" if clear_also else "",
-            *(x for pair in fields.items() for x in pair),
-            "--",
-            *(json.dumps(fact_to_dict(f)) for f in new_facts),
-        ]
-        write_keys = [
-            self.keys.story_meta(story.id),
-            self.keys.story_facts(story.id),
-            self.keys.story_done(story.id),
-        ]
-        await self._script(_WRITE, 3, *write_keys, *write_args)
+        links = [c for c in commands if c[0] == "SET"]
+        await self.batch.run(links)
+        for command in commands[len(links) :]:
+            await self.batch.run([command])
 
     async def has_story(self, story_id: str) -> bool:
         """Whether the story was written (not only indexed by a save that failed half-way)."""
@@ -359,13 +454,6 @@ class StoryStore:
             return None
         raw = await self.client.hget(self.keys.story_done(story_id), article_id)
         return (story_id, _text(raw)) if raw else None
-
-    async def _script(self, body: str, numkeys: int, *args: Any) -> Any:
-        try:
-            return await self.client.evalsha(_SHA[body], numkeys, *args)
-        except NoScriptError:
-            await self.client.script_load(body)
-            return await self.client.evalsha(_SHA[body], numkeys, *args)
 
 
 def _text(value: bytes | str) -> str:

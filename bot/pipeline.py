@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -69,17 +70,28 @@ class _Session:
     the writes not yet sent, of articles not yet acknowledged, which are redelivered.
     """
 
-    def __init__(self, batch: CommandBatch) -> None:
+    def __init__(self, batch: CommandBatch, waiting: Sequence[_Plan]) -> None:
         self.batch = batch
         self.pending: list[Command] = []
         self.story_of: dict[str, str] = {}  # articles of this batch → their story
+        self.waiting = deque(waiting)  # articles whose text work is still to do
 
     def write(self, commands: Sequence[Command]) -> None:
         self.pending.extend(commands)
 
+    def analyse_next(self) -> None:
+        if self.waiting:
+            _analyse(self.waiting.popleft())
+
+    def ready(self, plan: _Plan) -> None:
+        """Do ``plan``'s text work now if no round trip has done it yet."""
+        if plan.profile is None:
+            _analyse(plan)
+            self.waiting.remove(plan)
+
     async def read(self, commands: Sequence[Command]) -> list[Any]:
         sent = len(self.pending)
-        replies = await self.batch.run([*self.pending, *commands])
+        replies = await self.batch.run([*self.pending, *commands], meanwhile=self.analyse_next)
         self.pending = []
         return replies[sent:]
 
@@ -137,11 +149,9 @@ class Pipeline:
             cleaned = await self.source_lines.clean_many(cleaned, now)
         for plan, article in zip(fresh, cleaned, strict=True):
             plan.article = article
-            plan.facts, plan.rejected = extract_facts(
-                article.text, article.language, title=article.title
-            )
-            plan.profile = article_profile(article, plan.facts)
-        session = _Session(self.stories.batch)
+        # Text work is done while a round trip is under way: each read analyses the next
+        # article still waiting (pure functions of its text, so when does not matter).
+        session = _Session(self.stories.batch, fresh)
         outcomes = []
         for plan in plans:
             if plan.saved is not None:
@@ -191,6 +201,7 @@ class Pipeline:
         return outcome
 
     async def _new(self, plan: _Plan, session: _Session) -> Outcome:
+        session.ready(plan)
         article, profile, facts = plan.article, plan.profile, plan.facts
         assert article is not None and profile is not None
         explain = _dedup_explain(plan.decision)
@@ -286,6 +297,14 @@ class Pipeline:
             )
         )
         return outcome
+
+
+def _analyse(plan: _Plan) -> None:
+    """An article's facts and story profile: the pipeline's text work, no I/O."""
+    article = plan.article
+    assert article is not None
+    plan.facts, plan.rejected = extract_facts(article.text, article.language, title=article.title)
+    plan.profile = article_profile(article, plan.facts)
 
 
 def _dedup_explain(decision: DedupDecision) -> dict[str, Any]:

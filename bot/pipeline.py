@@ -6,7 +6,6 @@ and saves the state they need (dedup index, story profiles, fact memory).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections import deque
 from collections.abc import Sequence
@@ -17,7 +16,7 @@ from typing import Any
 from bot.command_batch import Command, CommandBatch
 from bot.config import DigestConfig, StoryConfig
 from bot.dedup_store import DedupStore
-from bot.outbox import entry_from_dict, entry_to_dict
+from bot.outbox import entry_from_dict, entry_to_dict, fact_to_dict
 from bot.source_lines import SourceLines
 from bot.story_store import Memory, StoryStore
 from digests.digest import Outcome, make_entry, source_of
@@ -322,7 +321,7 @@ def _outcome_record(outcome: Outcome) -> str:
     return json.dumps(
         {
             "status": outcome.status,
-            "new_facts": [dataclasses.asdict(f) for f in outcome.new_facts],
+            "new_facts": [fact_to_dict(f) for f in outcome.new_facts],
             "entry": entry_to_dict(outcome.entry) if outcome.entry is not None else None,
         },
         ensure_ascii=False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -208,3 +209,23 @@ async def test_move_target_carries_pending_and_schedule(
     assert await box.pending("telegram:-5") == []
     last = await redis_client.hgetall(keys.outbox_last_sent())
     assert set(last) == {b"telegram:-1005"}
+
+
+def test_an_entry_record_holds_every_field_of_the_entry() -> None:
+    # The record is written field by field for speed; a field added to the entry and
+    # forgotten there would vanish from every queued digest.
+    entry = DigestEntry(
+        story_id="s9",
+        title="Headline",
+        status="update",
+        language="en",
+        facts=[
+            FactOut("statement", "text", "sentence", (SourceRef("A", "https://a.example/1"),), 0.5)
+        ],
+        sources=[SourceRef("A", "https://a.example/1")],
+        also_reported_by=[SourceRef("B", "https://b.example/2")],
+        article_count=3,
+        omitted_facts=2,
+    )
+    assert entry_to_dict(entry) == dataclasses.asdict(entry)
+    assert entry_from_dict(entry_to_dict(entry)) == entry

@@ -741,19 +741,6 @@ def _gazetteer() -> _Gazetteer:
     )
 
 
-@dataclass(slots=True)
-class _Tok:
-    surface: str
-    fold: str
-    keys: tuple[str, ...]  # fold, lemma fold, inflection-stripped folds: for gazetteer lookup
-    capital: bool
-    capital_is_name: bool
-    after_locative: bool
-    joined: bool  # follows a hyphen inside one word
-    special: bool  # may start a lexicon name or a person's name
-    role: bool  # a role word ("Präsident", "mayor"): a name may follow
-
-
 @lru_cache(maxsize=200_000)
 def _lookup_keys(surface: str, lang: str) -> tuple[str, ...]:
     """Keys under which the gazetteer may know ``surface``: its fold, the fold of its
@@ -782,39 +769,59 @@ def _word_info(word: str, lang: str) -> tuple[tuple[str, ...], bool, bool, bool]
     return keys, word[0].isupper(), special, _is_role(keys[0])
 
 
-def _tokenise(text: str, lang: str, capitals: bool = True) -> list[_Tok]:
-    """Word tokens with the context the analysis needs (hot path: one regex, no lookbacks)."""
-    out: list[_Tok] = []
-    append = out.append
-    previous = ""
-    english = lang != "de" and capitals
-    for m in _TOKEN.finditer(text):
-        punct, hyphen, word = m.groups()
-        if "'" in word or "’" in word:
-            word = word.replace("’", "'").split("'")[0]
-            if not word:
-                continue
-        keys, capital, special, role = _word_info(word, lang)
-        name_like = english and punct is None and m.start() > 0
-        # Positional: this runs once per word, and keyword construction costs twice as much.
-        append(
-            _Tok(
-                word,
-                keys[0],
-                keys,
-                capital,
-                name_like,
-                previous in _LOCATIVE,
-                hyphen is not None,
-                special,
-                role,
-            )
-        )
-        previous = keys[0]
-    return out
+# What ``_TOKEN.findall`` gives for one word: (punctuation before, hyphen before, word);
+# an unmatched group is "".
+_Match = tuple[str, str, str]
 
 
-def _match_alias(tokens: list[_Tok], i: int, gaz: _Gazetteer) -> tuple[int, str, str] | None:
+@dataclass(frozen=True, slots=True)
+class _Word:
+    """A word form and everything about it that does not depend on where it stands."""
+
+    surface: str  # up to an apostrophe ("Russia's" -> "Russia")
+    fold: str
+    keys: tuple[str, ...]  # fold, lemma fold, inflection-stripped folds: for gazetteer lookup
+    capital: bool
+    upper: bool  # all capitals: may be an acronym
+    special: bool  # may start a lexicon name or a person's name
+    role: bool  # a role word ("Präsident", "mayor"): a name may follow
+    terms: tuple[tuple[str, float, bool], ...]  # _analyse(surface, capital_is_name=False)
+    name_terms: tuple[tuple[str, float, bool], ...]  # the same with capital_is_name=True
+
+
+# raw word (as matched) -> _Word, per language. A plain dict in front of the lru_caches:
+# this is looked up for every word of every scanned text, and one dict lookup costs a
+# fraction of several cached calls and a token object per word.
+_WORDS: dict[str, dict[str, _Word]] = {}
+_WORDS_MAX = 200_000
+
+
+def _new_word(raw: str, lang: str, cache: dict[str, _Word]) -> _Word:
+    word = raw
+    if "'" in word or "’" in word:
+        # never empty: a match starts with a letter
+        word = word.replace("’", "'").split("'")[0]
+    keys, capital, special, role = _word_info(word, lang)
+    terms = _analyse(word, lang, False)
+    # German ignores capital_is_name (every noun is capitalised)
+    name_terms = terms if lang == "de" else _analyse(word, lang, True)
+    info = cache[raw] = _Word(
+        word, keys[0], keys, capital, word.isupper(), special, role, terms, name_terms
+    )
+    return info
+
+
+def _words_of(text: str, lang: str) -> tuple[list[_Match], list[_Word]]:
+    """The word matches of ``text`` and their (cached) word information, index by index."""
+    cache = _WORDS.get(lang)
+    if cache is None or len(cache) > _WORDS_MAX:
+        cache = _WORDS[lang] = {}
+    found: list[_Match] = _TOKEN.findall(text)
+    get = cache.get
+    return found, [get(w) or _new_word(w, lang, cache) for _, _, w in found]
+
+
+def _match_alias(tokens: list[_Word], i: int, gaz: _Gazetteer) -> tuple[int, str, str] | None:
     """(tokens consumed, actor id, kind) of the longest lexicon name starting at ``i``."""
     first = tokens[i]
     for key in first.keys:
@@ -825,7 +832,7 @@ def _match_alias(tokens: list[_Tok], i: int, gaz: _Gazetteer) -> tuple[int, str,
             window = tokens[i : i + n]
             if n > 1 and any(alias[j] not in window[j].keys for j in range(1, n)):
                 continue
-            if kind == "acronym" and not all(t.surface.isupper() for t in window):
+            if kind == "acronym" and not all(t.upper for t in window):
                 continue
             if kind in ("name", "city", "media") and not first.capital:
                 continue
@@ -833,9 +840,12 @@ def _match_alias(tokens: list[_Tok], i: int, gaz: _Gazetteer) -> tuple[int, str,
     return None
 
 
-def _match_person(tokens: list[_Tok], i: int, gaz: _Gazetteer, lang: str) -> tuple[int, str] | None:
+def _match_person(
+    tokens: list[_Word], found: list[_Match], i: int, gaz: _Gazetteer, lang: str
+) -> tuple[int, str] | None:
     """(tokens consumed, surname key) for "Given [particles] Surname", an East Asian
-    "Surname Given Given", or a name after a role word ("Präsident Putin") at ``i``."""
+    "Surname Given Given", or a name after a role word ("Präsident Putin") at ``i``.
+    ``found``: the matches of ``tokens`` (whether a hyphen glues one to the word before)."""
     tok = tokens[i]
     if not tok.capital:
         return None
@@ -846,7 +856,7 @@ def _match_person(tokens: list[_Tok], i: int, gaz: _Gazetteer, lang: str) -> tup
         while (
             j < len(tokens)
             and j - i <= 2
-            and (tokens[j].capital or tokens[j].joined)
+            and (tokens[j].capital or found[j][1])
             and 2 <= len(tokens[j].fold) <= 7
             and tokens[j].fold not in _STOP[lang]
             and tokens[j].fold not in gaz.first_names
@@ -947,15 +957,23 @@ class _Bag:
 def _scan(text: str, lang: str, weight: float, bag: _Bag, capitals: bool = True) -> None:
     """Add ``text``'s terms, actors and persons to ``bag``; ``capitals``: whether a capital
     letter in mid-sentence may mark a name (not in an English Title Case headline)."""
+    found, tokens = _words_of(text, lang)
+    if not found:
+        return
     gaz = _gazetteer()
-    tokens = _tokenise(text, lang, capitals)
-    terms, names = bag.terms, bag.names
+    terms, names, surnames = bag.terms, bag.names, bag.surnames
+    # English: a capital after punctuation or at the very start proves nothing.
+    english = lang != "de" and capitals
+    p0, h0, w0 = found[0]
+    starts_text = not p0 and not h0 and text.startswith(w0)
+    n = len(tokens)
     i = 0
-    while i < len(tokens):
+    while i < n:
         tok = tokens[i]
-        if not tok.special and not (tok.capital and (bag.surnames or (i and tokens[i - 1].role))):
+        if not tok.special and not (tok.capital and (surnames or (i and tokens[i - 1].role))):
             # Most words: no name can start here.
-            for key, factor, proper in _analyse(tok.surface, lang, tok.capital_is_name):
+            named = english and not found[i][0] and (i > 0 or not starts_text)
+            for key, factor, proper in tok.name_terms if named else tok.terms:
                 terms[key] = terms.get(key, 0.0) + weight * factor
                 if proper:
                     names[key] = names.get(key, 0.0) + weight * factor
@@ -963,36 +981,37 @@ def _scan(text: str, lang: str, weight: float, bag: _Bag, capitals: bool = True)
             continue
         alias = _match_alias(tokens, i, gaz) if tok.special else None
         if alias:
-            n, actor, kind = alias
-            if kind == "city" and tok.after_locative:
+            n_alias, actor, kind = alias
+            if kind == "city" and i > 0 and tokens[i - 1].fold in _LOCATIVE:
                 # "talks in Moscow" names a place, which belongs to what happened.
                 key = f"@{actor}"
-                bag.terms[key] = bag.terms.get(key, 0.0) + weight
+                terms[key] = terms.get(key, 0.0) + weight
             elif actor:
                 bag.actors[actor] = bag.actors.get(actor, 0.0) + weight
-            i += n
+            i += n_alias
             continue
-        person = _match_person(tokens, i, gaz, lang)
-        if person is None and tok.capital and _name_key(tok.fold) in bag.surnames:
+        person = _match_person(tokens, found, i, gaz, lang)
+        if person is None and tok.capital and _name_key(tok.fold) in surnames:
             # A bare surname of a person already met in full ("Vollmann sagte …").
-            person = 1, bag.surnames[_name_key(tok.fold)]
+            person = 1, surnames[_name_key(tok.fold)]
         if person:
-            n, surname = person
-            if tokens[i].fold not in gaz.surname_first:
-                surname = _fold(_lemma(tokens[i + n - 1].surface, lang))
+            n_person, surname = person
+            if tok.fold not in gaz.surname_first:
+                surname = _fold(_lemma(tokens[i + n_person - 1].surface, lang))
             key = _name_key(surname)
-            bag.surnames.setdefault(key, surname)
-            pid = _person_id(bag.surnames[key])
+            surnames.setdefault(key, surname)
+            pid = _person_id(surnames[key])
             bag.actors[pid] = bag.actors.get(pid, 0.0) + weight
             # Persons stay terms too, weakly: another outlet may name them without a
             # first name, and then they are only a term there.
-            bag.terms[key] = bag.terms.get(key, 0.0) + weight * PERSON_TERM
-            i += n
+            terms[key] = terms.get(key, 0.0) + weight * PERSON_TERM
+            i += n_person
             continue
-        for key, factor, proper in _analyse(tok.surface, lang, tok.capital_is_name):
-            bag.terms[key] = bag.terms.get(key, 0.0) + weight * factor
+        named = english and not found[i][0] and (i > 0 or not starts_text)
+        for key, factor, proper in tok.name_terms if named else tok.terms:
+            terms[key] = terms.get(key, 0.0) + weight * factor
             if proper:
-                bag.names[key] = bag.names.get(key, 0.0) + weight * factor
+                names[key] = names.get(key, 0.0) + weight * factor
         i += 1
 
 

@@ -95,11 +95,13 @@ def pipeline_for(client: aioredis.Redis, prefix: str) -> Pipeline:
     cfg = Config()
     keys = Keys(prefix)
     dedup = DedupStore(
-        client, keys, DedupSettings(
+        client,
+        keys,
+        DedupSettings(
             ttl_days=cfg.dedup.ttl_days,
             shards=cfg.dedup.shards,
             near_threshold=cfg.dedup.near_threshold,
-        )
+        ),
     )
     stories = StoryStore(
         client, keys, window_hours=cfg.stories.window_hours, ttl_days=cfg.stories.inactivity_days
@@ -107,14 +109,28 @@ def pipeline_for(client: aioredis.Redis, prefix: str) -> Pipeline:
     return Pipeline(dedup, stories, cfg.digest, cfg.stories, SourceLines(client, keys))
 
 
+CPU = {"seconds": 0.0}  # this process's CPU time in the timed passes
+
+
+def round_trips(pipe: Pipeline) -> int:
+    counters = (
+        pipe.dedup,
+        pipe.stories.batch,
+        pipe.source_lines.batch if pipe.source_lines else None,
+    )
+    return sum(getattr(c, "round_trips", 0) for c in counters if c is not None)
+
+
 async def timed_pass(pipe: Pipeline, articles: list[Article], now: datetime) -> float:
     """Seconds for the whole pipeline, rendering included, over ``articles``, claimed in
     batches of CLAIM_BATCH as ``digestbot run`` does."""
     t0 = time.perf_counter()
+    c0 = time.process_time()
     for start in range(0, len(articles), CLAIM_BATCH):
         for outcome in await pipe.process_many(articles[start : start + CLAIM_BATCH], now):
             if outcome.entry is not None:
                 render_messages([outcome.entry], "telegram", "de")
+    CPU["seconds"] = time.process_time() - c0
     return time.perf_counter() - t0
 
 
@@ -137,16 +153,25 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         client = aioredis.Redis.from_url(url)
         try:
             # (1) plain throughput on a fresh store, median of runs
-            rates = []
+            rates: list[float] = []
+            cpu_ms: list[float] = []
             for run_no in range(args.runs):
                 await client.flushdb()
                 pipe = pipeline_for(client, f"bench{run_no}")
                 arts = real_articles(texts, f"r{run_no}", START)
+                trips = round_trips(pipe)
                 secs = await timed_pass(pipe, arts, datetime.now(UTC))
                 rates.append(len(arts) / secs)
-                print(f"fresh store run {run_no + 1}: {len(arts) / secs:7.1f} articles/s")
+                cpu_ms.append(CPU["seconds"] / len(arts) * 1000)
+                trips = round_trips(pipe) - trips
+                print(
+                    f"fresh store run {run_no + 1}: {len(arts) / secs:7.1f} articles/s, "
+                    f"client CPU {cpu_ms[-1]:.2f} ms/article, "
+                    f"{trips / len(arts):.2f} round trips/article"
+                )
             results["fresh_rates"] = rates
             results["fresh_median"] = statistics.median(rates)
+            results["client_cpu_ms_median"] = statistics.median(cpu_ms)
 
             # (2) cost per article as the store grows. Each size gets a store of its own,
             # filled with that many synthetic articles (spread over the month before), then
@@ -169,11 +194,13 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                     "stored": size,
                     "fill_rate": len(fill) / fill_secs if fill_secs else 0.0,
                     "ms_per_article": secs / len(arts) * 1000,
+                    "client_cpu_ms_per_article": CPU["seconds"] / len(arts) * 1000,
                     "redis_bytes_per_article": mem / size,
                 }
                 growth.append(row)
                 print(
-                    f"{size:>8} stored: {row['ms_per_article']:.3f} ms/article over the "
+                    f"{size:>8} stored: {row['ms_per_article']:.3f} ms/article "
+                    f"(client CPU {row['client_cpu_ms_per_article']:.3f}) over the "
                     f"{len(arts)} real ones, fill {row['fill_rate']:.0f}/s, Redis "
                     f"{row['redis_bytes_per_article']:.0f} B/article (all state: dedup, stories, "
                     "facts)",
@@ -201,12 +228,16 @@ def main() -> None:
         sys.exit(f"{CORPUS} not found")
     results = asyncio.run(run(args))
     print()
-    print(f"pipeline, fresh store: {results['fresh_median']:.1f} articles/s (median of "
-          f"{args.runs}; one process; Redis in its own process)")
+    print(
+        f"pipeline, fresh store: {results['fresh_median']:.1f} articles/s (median of "
+        f"{args.runs}; one process; Redis in its own process)"
+    )
     if "cost_ratio" in results:
         g = results["growth"]
-        print(f"cost per article at {g[-1]['stored']} stored / at {g[0]['stored']} stored: "  # type: ignore[index]
-              f"{results['cost_ratio']:.2f}x")
+        print(
+            f"cost per article at {g[-1]['stored']} stored / at {g[0]['stored']} stored: "  # type: ignore[index]
+            f"{results['cost_ratio']:.2f}x"
+        )
     (REPO / "bench" / "results-pipeline.json").write_text(json.dumps(results, indent=1) + "\n")
 
 

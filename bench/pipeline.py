@@ -22,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -134,6 +135,36 @@ async def timed_pass(pipe: Pipeline, articles: list[Article], now: datetime) -> 
     return time.perf_counter() - t0
 
 
+def _fill_part(url: str, prefix: str, articles: list[Article]) -> None:
+    async def fill() -> None:
+        client = aioredis.Redis.from_url(url)
+        try:
+            pipe = pipeline_for(client, prefix)
+            wall = datetime.now(UTC)
+            for start in range(0, len(articles), CLAIM_BATCH):
+                await pipe.process_many(articles[start : start + CLAIM_BATCH], wall)
+        finally:
+            await client.aclose()
+
+    asyncio.run(fill())
+
+
+async def fill_store(url: str, prefix: str, articles: list[Article], workers: int) -> None:
+    """Put ``articles`` through the pipeline into the store, in ``workers`` processes (the
+    fill only builds the state that is measured afterwards; it is not itself measured)."""
+    if workers <= 1:
+        await asyncio.to_thread(_fill_part, url, prefix, articles)
+        return
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(workers) as pool:
+        await asyncio.gather(
+            *(
+                loop.run_in_executor(pool, _fill_part, url, prefix, articles[i::workers])
+                for i in range(workers)
+            )
+        )
+
+
 async def used_memory(client: aioredis.Redis) -> int:
     info = await client.info("memory")
     return int(info["used_memory"])
@@ -183,9 +214,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 pipe = pipeline_for(client, f"grow{size}")
                 fill = synthetic(pool, size, rng, START - timedelta(days=40))
                 t0 = time.perf_counter()
-                wall = datetime.now(UTC)
-                for start in range(0, len(fill), CLAIM_BATCH):
-                    await pipe.process_many(fill[start : start + CLAIM_BATCH], wall)
+                await fill_store(url, f"grow{size}", fill, args.fill_workers)
                 fill_secs = time.perf_counter() - t0
                 mem = await used_memory(client)
                 arts = real_articles(texts, f"g{size}", START)
@@ -222,6 +251,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,200000")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--redis-url", default="")
+    parser.add_argument(
+        "--fill-workers", type=int, default=1, help="processes that fill the store (not timed)"
+    )
     args = parser.parse_args()
     args.sizes = [int(s) for s in args.sizes.split(",")]
     if not CORPUS.exists():

@@ -75,6 +75,7 @@ class StoryConfig:
     threshold: float = DEFAULT_THRESHOLD
     window_hours: float = WINDOW.total_seconds() / 3600
     inactivity_days: float = 14.0
+    workers: str = "one"
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +338,7 @@ def _stories(path: str, data: Mapping[str, Any]) -> StoryConfig:
         threshold=r.number("threshold", d.threshold, 0.0, 1.0),
         window_hours=r.number("window_hours", d.window_hours, 1.0),
         inactivity_days=r.number("inactivity_days", d.inactivity_days, 0.1),
+        workers=r.string("workers", d.workers, ("one", "all")),
     )
     r.done()
     if cfg.inactivity_days * 24 < cfg.window_hours:

@@ -12,16 +12,18 @@ article, processed before the crash" from "the feed listed the same item again".
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import socket
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
 from bot import leases
 from bot.keys import Keys
@@ -33,6 +35,10 @@ GROUP = "pipeline"
 # A cap far above any backlog a healthy worker leaves; only a long-dead pipeline reaches
 # it, and then the oldest unprocessed articles go (approximate trimming is O(1)).
 MAX_LEN = 1_000_000
+# The story turn (``stories.workers = "all"``): how long a silent holder keeps it, and how
+# often a waiting worker asks (a turn lasts one batch's story work, tens of ms).
+TURN_MS = 10_000
+TURN_WAIT_S = 0.005
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +105,7 @@ class IngestStream:
         self.consumer = consumer or default_consumer()
         self.claim_idle_ms = claim_idle_ms
         self._leader_key = keys.ingest_leader()
+        self._turn_key = keys.story_turn()
         # The consumer name, stable across restarts: a restarted leader resumes at once
         # instead of waiting for its own lease to run out. Workers need distinct names
         # (the default is the host name; several on one host set DIGESTBOT_WORKER).
@@ -136,6 +143,35 @@ class IngestStream:
         starting with the articles the old leader had read and not acknowledged.
         """
         return await leases.take(self.client, self._leader_key, self._token, self.claim_idle_ms)
+
+    @contextlib.asynccontextmanager
+    async def story_turn(self) -> AsyncIterator[None]:
+        """Hold the turn to decide stories while the body runs (``stories.workers = "all"``).
+
+        Every worker does the text work of what it reads at once; story assignment and
+        novelty compare an article with the stories before it, so their writes must not
+        interleave. The turn is a lease kept alive while held: a worker that dies in its
+        turn blocks the others for ``TURN_MS`` at most.
+        """
+        while not await leases.take(self.client, self._turn_key, self._token, TURN_MS):
+            await asyncio.sleep(TURN_WAIT_S)
+        keeper = asyncio.ensure_future(self._keep_turn())
+        try:
+            yield
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+            try:
+                await leases.release(self.client, self._turn_key, self._token)
+            except RedisError as exc:
+                # The lease runs out by itself; the body's own outcome matters more.
+                log.warning("could not hand the story turn back (%s)", exc)
+
+    async def _keep_turn(self) -> None:
+        while True:
+            await asyncio.sleep(TURN_MS / 3000)
+            await leases.take(self.client, self._turn_key, self._token, TURN_MS)
 
     async def resign(self) -> None:
         """Give the pipeline lease up (a clean stop), so another worker leads at once."""

@@ -170,6 +170,10 @@ class Keys:
     def ingest_leader(self) -> str:
         return f"{self.prefix}:{{{self.prefix}:ingest}}:leader"
 
+    def story_turn(self) -> str:
+        """Lease: the worker whose turn it is to decide stories (``stories.workers``)."""
+        return f"{self.prefix}:{{{self.prefix}:ingest}}:turn"
+
     def story_done(self, story_id: str) -> str:
         return f"{self.prefix}:{{{self.prefix}:s:{story_id}}}:done"
 

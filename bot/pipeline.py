@@ -6,6 +6,7 @@ and saves the state they need (dedup index, story profiles, fact memory).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import deque
 from collections.abc import Sequence
@@ -47,8 +48,8 @@ def fact_out(fact: Fact, source: SourceRef) -> FactOut:
     )
 
 
-@dataclass(slots=True)
-class _Plan:
+@dataclass(slots=True, eq=False)
+class Prepared:
     """One article of a batch on its way through the pipeline."""
 
     original: Article
@@ -69,7 +70,7 @@ class _Session:
     the writes not yet sent, of articles not yet acknowledged, which are redelivered.
     """
 
-    def __init__(self, batch: CommandBatch, waiting: Sequence[_Plan]) -> None:
+    def __init__(self, batch: CommandBatch, waiting: Sequence[Prepared]) -> None:
         self.batch = batch
         self.pending: list[Command] = []
         self.story_of: dict[str, str] = {}  # articles of this batch → their story
@@ -82,7 +83,7 @@ class _Session:
         if self.waiting:
             _analyse(self.waiting.popleft())
 
-    def ready(self, plan: _Plan) -> None:
+    def ready(self, plan: Prepared) -> None:
         """Do ``plan``'s text work now if no round trip has done it yet."""
         if plan.profile is None:
             _analyse(plan)
@@ -126,19 +127,31 @@ class Pipeline:
         """Process ``articles`` in order, with the decisions one-by-one processing makes.
 
         Their dedup claims share one round trip, their source-line counts another; the
-        text work of all of them is done before the story work, which sends each
-        article's writes with the next article's first read.
+        text work is done while the story work's round trips are under way, and each
+        article's writes travel with the next article's first read.
 
         ``redelivered[i]``: article i may have been processed before by a worker that
         died before it acknowledged it. Its claim then finds the article itself; its
         saved outcome is returned (so the caller fans it out again, which is idempotent),
         or, when the worker died before saving, the article is processed as new.
         """
+        return await self.decide(await self.prepare(articles, now, redelivered))
+
+    async def prepare(
+        self,
+        articles: Sequence[Article],
+        now: datetime,
+        redelivered: Sequence[bool] = (),
+        analyse: bool = False,
+    ) -> list[Prepared]:
+        """The part of :meth:`process_many` that needs no story state: dedup claims,
+        source-line cleaning and, with ``analyse``, the text work. Several workers can
+        prepare at once; :meth:`decide` must then take turns."""
         decisions = await self.dedup.claim_many(articles, now)
         again = list(redelivered) or [False] * len(articles)
         plans = []
         for article, decision, replay in zip(articles, decisions, again, strict=True):
-            plan = _Plan(article, decision)
+            plan = Prepared(article, decision)
             if replay and decision.kind == "exact" and decision.duplicate_of == article.id:
                 await self._recall(plan)
             plans.append(plan)
@@ -148,9 +161,18 @@ class Pipeline:
             cleaned = await self.source_lines.clean_many(cleaned, now)
         for plan, article in zip(fresh, cleaned, strict=True):
             plan.article = article
-        # Text work is done while a round trip is under way: each read analyses the next
-        # article still waiting (pure functions of its text, so when does not matter).
-        session = _Session(self.stories.batch, fresh)
+            if analyse:
+                _analyse(plan)
+                # Other tasks of the worker (sends, commands) run between two articles.
+                await asyncio.sleep(0)
+        return plans
+
+    async def decide(self, plans: Sequence[Prepared]) -> list[Outcome]:
+        """Stories, novelty and digest entries of prepared articles, in order."""
+        fresh = [p for p in plans if p.saved is None and p.decision.kind == "new"]
+        # Text work not done yet is done while a round trip is under way: each read
+        # analyses the next article still waiting (pure functions of its text).
+        session = _Session(self.stories.batch, [p for p in fresh if p.profile is None])
         outcomes = []
         for plan in plans:
             if plan.saved is not None:
@@ -162,7 +184,7 @@ class Pipeline:
         await session.flush()
         return outcomes
 
-    async def _recall(self, plan: _Plan) -> None:
+    async def _recall(self, plan: Prepared) -> None:
         """What became of a redelivered article that its claim finds already claimed."""
         article = plan.original
         saved = await self.stories.outcome_of(article.id)
@@ -177,7 +199,7 @@ class Pipeline:
         plan.decision = DedupDecision(kind="new")
         plan.unwritten_story = prior
 
-    async def _duplicate(self, plan: _Plan, session: _Session) -> Outcome:
+    async def _duplicate(self, plan: Prepared, session: _Session) -> Outcome:
         article, decision = plan.original, plan.decision
         outcome = Outcome(article, "duplicate", decision, explain=_dedup_explain(decision))
         original = decision.duplicate_of
@@ -199,7 +221,7 @@ class Pipeline:
             )
         return outcome
 
-    async def _new(self, plan: _Plan, session: _Session) -> Outcome:
+    async def _new(self, plan: Prepared, session: _Session) -> Outcome:
         session.ready(plan)
         article, profile, facts = plan.article, plan.profile, plan.facts
         assert article is not None and profile is not None
@@ -298,7 +320,7 @@ class Pipeline:
         return outcome
 
 
-def _analyse(plan: _Plan) -> None:
+def _analyse(plan: Prepared) -> None:
     """An article's facts and story profile: the pipeline's text work, no I/O."""
     article = plan.article
     assert article is not None
@@ -380,4 +402,4 @@ def _sentence_explain(
     return out
 
 
-__all__ = ["CLAIM_BATCH", "ArticleProfile", "Pipeline", "fact_out"]
+__all__ = ["CLAIM_BATCH", "ArticleProfile", "Pipeline", "Prepared", "fact_out"]

@@ -167,10 +167,12 @@ class Runner:
         assert self.journal is not None
         by_url = {feed.url: feed for feed in feeds}
         # A stop ends the drain between batches; what is left stays in the journal. So does
-        # everything while another worker leads the pipeline (see IngestStream.lead).
+        # everything while another worker leads the pipeline (see IngestStream.lead), unless
+        # all workers share it (``stories.workers = "all"``, see IngestStream.story_turn).
+        shared = self.cfg.stories.workers == "all"
         while (
             not (stop is not None and stop.is_set())
-            and await self.journal.lead()
+            and (shared or await self.journal.lead())
             and (deliveries := await self.journal.read(CLAIM_BATCH))
         ):
             usable = [d for d in deliveries if not unreadable(d)]
@@ -187,7 +189,13 @@ class Runner:
     ) -> None:
         texts = [await self._full_text(feed, article) for feed, article in chunk]
         report.articles += len(chunk)
-        outcomes = await self.pipeline.process_many(texts, now, redelivered)
+        if self.journal is not None and self.cfg.stories.workers == "all":
+            # The text work in parallel with the other workers, the story work in turn.
+            plans = await self.pipeline.prepare(texts, now, redelivered, analyse=True)
+            async with self.journal.story_turn():
+                outcomes = await self.pipeline.decide(plans)
+        else:
+            outcomes = await self.pipeline.process_many(texts, now, redelivered)
         for (feed, _), outcome in zip(chunk, outcomes, strict=True):
             report.outcomes.append(outcome)
             if self.outbox is not None and outcome.entry is not None:

@@ -19,30 +19,36 @@ Vetoes (any one makes the candidate new):
    Poland and Wierzbicki one party). The source of a reported figure or of
    background is no agent, and a known fact that names nobody cannot show a new one.
 4. **Places of meetings.** A meeting in another place is another meeting.
+5. **Changes of state.** A fact reporting a change of state (a reopening) is new unless the
+   known fact reports the same change: "the ward is open again" never repeats "the ward
+   is closed".
 
 Evidence: the candidate's content must be covered by the known fact. Content is a
 weighted bag of keys that are language-neutral where possible: actor ids, person
 surnames, figures, cue concepts (``~thank`` for "dankte" and "thanked"), the act
 (the specific type) and words of the bilingual table (``=fire`` for "Brand" and
-"blaze"); other lemmas count by their folded stem.
+"blaze"); other lemmas count by their folded stem. News says one thing in many ways
+("stepped down", "quit", "legte sein Amt nieder" for "resigned"): the paraphrase table
+(``lexicons/paraphrase.json``) keys such a wording as its canonical word, and a German
+separable verb split in a main clause ("bestellte ... ein") as the whole verb.
 
-5. **Across languages only translatable words speak.** A lemma outside the
+6. **Across languages only translatable words speak.** A lemma outside the
    bilingual table matches only by spelling (names, loanwords); unmatched, it
    weighs little.
-6. **Quotations are phrasing.** Words used only inside a quotation weigh little,
+7. **Quotations are phrasing.** Words used only inside a quotation weigh little,
    since reports of one speech quote different parts of it.
-7. **Story rarity.** A word nearly every fact of the story shares (the company,
+8. **Story rarity.** A word nearly every fact of the story shares (the company,
    the town) cannot tell facts apart, so it weighs less.
-8. **Same figures, same thing.** Two facts that report the same figures of the
+9. **Same figures, same thing.** Two facts that report the same figures of the
    same kind of thing (equal counted nouns, money, a rate, or a shared concept)
    are the same fact at a lower coverage; figures known from several facts
    ("four dead, 25 injured" after "25 injured" and "toll rose to four") are
    known together.
-9. **Same agent, same act.** When the candidate's agents did the same kind of act
-   in the known fact (Putin thanked / Putin praised the troops), the verb naming
-   the act does not count and the rest may be covered by the whole story, since
-   a repeated act varies most in its wording.
-10. **Opposite acts.** Facts of incompatible acts (a confirmation and a denial)
+10. **Same agent, same act.** When the candidate's agents did the same kind of act
+    in the known fact (Putin thanked / Putin praised the troops), the verb naming
+    the act does not count and the rest may be covered by the whole story, since
+    a repeated act varies most in its wording.
+11. **Opposite acts.** Facts of incompatible acts (a confirmation and a denial)
     must agree almost word for word.
 
 Speech and attribution concepts weigh little: "X said" is how news is told, not
@@ -51,14 +57,17 @@ what it tells.
 
 from __future__ import annotations
 
+import copy
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import simplemma
 from rapidfuzz import fuzz
 
 from digests.facts import NEGATION, QUOTED, Fact, person_key
-from digests.sentences import lexicon
+from digests.sentences import lexicon, lexicon_language
 
 __all__ = [
     "ACT_THRESHOLD",
@@ -167,6 +176,7 @@ class _Profile:
     agents: frozenset[str]
     act: str  # the fact's specific type, or ''
     acts: frozenset[str]  # its act, or for background facts the acts its cue words name
+    changes: frozenset[str]  # '%group' markers of the changes of state it reports (reopened)
 
 
 @lru_cache(maxsize=65_536)
@@ -255,6 +265,189 @@ def _actor_key(actor: str) -> str:
     return "@" + actor
 
 
+# --- paraphrases ----------------------------------------------------------------------------
+# lexicons/paraphrase.json: the ways news says one thing ('stepped down' / 'resigned',
+# 'legte sein Amt nieder' / 'trat zurück'). A fact using a member is keyed as if it used the
+# group's canonical word, so the two wordings share their keys. Members are matched on the
+# fact's terms (the lemmas the extractor found), function words ('down', 'off') and separated
+# particles on the sentence's words: no second pass over the text.
+
+_WORD = re.compile(r"[^\W\d_]+")
+_CLAUSE_END = frozenset(",.;:!?)–—")
+# particles a German verb leaves at the end of a main clause ('legte ... nieder')
+_PARTICLES = ("nieder", "wieder", "heraus", "hinaus", "zurück", "zusammen")
+_TERM, _FUNCTION, _FINAL = 0, 1, 2  # how a word of a member is found
+
+
+@lru_cache(maxsize=4096)
+def _lemma(word: str, code: str) -> str:
+    return str(simplemma.lemmatize(word, lang=code)).lower()
+
+
+@lru_cache(maxsize=2)
+def _bilingual_keys(code: str) -> dict[str, str]:
+    """Lemma -> '=key' of lexicons/bilingual.json, as the fact extractor reads it."""
+    out: dict[str, str] = {}
+    for line in lexicon("bilingual")["pairs"]:
+        german, _, english = line.partition("=")
+        words = english.split()
+        key = "=" + words[0].lower()
+        for word in german.split() if code == "de" else words:
+            for form in (word.lower(), _lemma(word, code)):
+                out.setdefault(form, key)
+    return out
+
+
+@lru_cache(maxsize=2)
+def _cue_concepts(code: str) -> dict[str, frozenset[str]]:
+    """Lemma -> the '~concept' keys its cues give a fact."""
+    out: dict[str, set[str]] = {}
+    for groups in lexicon(code)["cues"].values():
+        for group in groups.values():
+            for lemma, concept in group.items():
+                if " " not in lemma:
+                    out.setdefault(lemma.lower(), set()).add("~" + concept)
+    return {w: frozenset(c) for w, c in out.items()}
+
+
+@lru_cache(maxsize=2)
+def _function_words(code: str) -> frozenset[str]:
+    d = lexicon(code)
+    return frozenset(w.lower() for w in (*d["stopwords"], *d["separable_particles"]))
+
+
+def _canonical_keys(word: str, code: str) -> dict[str, float]:
+    """The keys the canonical word of a group gives a fact, with their weights: its cue
+    concepts and its bilingual key, or else its stem."""
+    low = word.lower()
+    lemma = _lemma(word, code)
+    bilingual, cues = _bilingual_keys(code), _cue_concepts(code)
+    out: dict[str, float] = {}
+    for form in (lemma, low):
+        for c in cues.get(form, frozenset()):
+            out[c] = _W_GENERIC if c in _GENERIC_CONCEPTS else _W_CONCEPT
+    listed = bilingual.get(lemma) or bilingual.get(low)
+    out[listed or _word_key(lemma)] = _W_WORD
+    return out
+
+
+_Element = tuple[int, frozenset[str]]  # (how it is found, the forms it may take)
+
+
+@dataclass(frozen=True, slots=True)
+class _Member:
+    elements: tuple[_Element, ...]
+    adds: tuple[tuple[str, float], ...]
+
+
+def _element(word: str, code: str) -> _Element:
+    low = word.lower()
+    if low in _function_words(code) or len(low) < 3:
+        return (_FUNCTION, frozenset({low}))
+    lemma = _lemma(word, code)
+    bilingual = _bilingual_keys(code)
+    forms = {low, lemma, bilingual.get(lemma, ""), bilingual.get(low, "")} - {""}
+    return (_TERM, frozenset(forms))
+
+
+def _variants(words: list[str], code: str) -> list[tuple[_Element, ...]]:
+    """The member's words; a German separable verb also split ('legte ... nieder')."""
+    particles = (*lexicon("de")["separable_particles"], *_PARTICLES) if code == "de" else ()
+    out: list[list[_Element]] = [[]]
+    for w in words:
+        low = w.lower()
+        whole = _element(w, code)
+        split: list[_Element] | None = None
+        for p in sorted(particles, key=len, reverse=True):
+            if low.startswith(p) and len(low) - len(p) >= 4 and low.endswith("en"):
+                split = [_element(low[len(p) :], code), (_FINAL, frozenset({p}))]
+                break
+        out = [[*v, whole] for v in out] + ([[*v, *split] for v in out] if split else [])
+    return [tuple(v) for v in out]
+
+
+@lru_cache(maxsize=2)
+def _paraphrases(code: str) -> dict[str, tuple[_Member, ...]]:
+    """Form of a member's content word -> the members using it."""
+    index: dict[str, list[_Member]] = {}
+
+    def add(phrase: str, adds: dict[str, float]) -> None:
+        for elements in _variants(phrase.split(), code):
+            terms = [forms for kind, forms in elements if kind == _TERM]
+            if not terms:
+                continue
+            member = _Member(elements, tuple(adds.items()))
+            for form in terms[0]:
+                index.setdefault(form, []).append(member)
+
+    other = "en" if code == "de" else "de"
+    for group in lexicon("paraphrase")["groups"]:
+        canonical, lang = (group[code], code) if group.get(code) else (group[other], other)
+        adds = _canonical_keys(canonical, lang)
+        if group.get("change"):
+            adds["%" + (group.get("en") or group["de"]).lower()] = 0.0
+        for phrase in (canonical, *group.get(code + "_members", ())):
+            add(phrase, adds)
+    if code == "de":  # a separable verb of the bilingual table, split ('bestellte ... ein')
+        for line in lexicon("bilingual")["pairs"]:
+            for word in line.partition("=")[0].split():
+                if word.islower() and len(_variants([word], code)) > 1:
+                    add(word, _canonical_keys(word, code))
+    return {form: tuple(dict.fromkeys(ms)) for form, ms in index.items()}
+
+
+def _at_clause_end(particle: str, sentence: str) -> bool:
+    low = sentence.lower()
+    start = low.find(particle)
+    while start >= 0:
+        end = start + len(particle)
+        before = low[start - 1] if start else " "
+        after = low[end : end + 3].lstrip(" \"'“”»«")
+        if not before.isalpha() and (not after or after[0] in _CLAUSE_END):
+            return True
+        start = low.find(particle, end)
+    return False
+
+
+def _paraphrased(f: Fact) -> tuple[tuple[tuple[str, float], ...], frozenset[str]]:
+    """(keys to add, keys to remove) for the paraphrase members a fact uses."""
+    index = _paraphrases(lexicon_language(f.language))
+    terms = {t[1:] if t[0] == QUOTED else t: t for t in f.terms}
+    words: frozenset[str] | None = None
+    adds: dict[str, float] = {}
+    removes: set[str] = set()
+    used: set[str] = set()
+    for term in terms:
+        for member in index.get(term, ()):
+            matched: list[str] = []
+            for kind, forms in member.elements:
+                if kind == _TERM:
+                    hit = next((t for t in forms if t in terms and t not in used), None)
+                    if hit is None:
+                        break
+                    matched.append(hit)
+                elif kind == _FUNCTION:
+                    if words is None:
+                        words = frozenset(_WORD.findall(f.sentence.lower()))
+                    if forms.isdisjoint(words):
+                        break
+                    matched.extend(t for t in forms if t in terms)
+                else:
+                    particle = next(iter(forms))
+                    if not _at_clause_end(particle, f.sentence):
+                        break
+                    if particle in terms:
+                        matched.append(particle)
+            else:
+                used.update(matched)
+                for t in matched:
+                    removes.add(_term_key(terms[t])[0])
+                    removes |= _cue_concepts(lexicon_language(f.language)).get(t, frozenset())
+                for key, w in member.adds:
+                    adds[key] = max(adds.get(key, 0.0), w)
+    return tuple(adds.items()), frozenset(removes - adds.keys())
+
+
 _MASK_BITS = 511  # keys hash into 512 bits: two facts rarely share a bit by chance
 
 _TERM_KEYS: dict[str, tuple[str, float, bool, bool]] = {}
@@ -301,6 +494,18 @@ def _profile(f: Fact) -> _Profile:
             keys[key] = weight
     for key in quoted:
         keys.setdefault(key, _W_QUOTED)
+    adds, removes = _paraphrased(f)
+    changes: set[str] = set()
+    if adds:
+        for key in removes:
+            keys.pop(key, None)
+        for key, w in adds:
+            if key[0] == "%":
+                changes.add(key)
+                continue
+            keys[key] = max(keys.get(key, 0.0), w)
+            if key[0] in "~=":
+                neutral.add(key)
     for a in f.actors:
         key = _actor_key(a)
         keys[key] = _W_ACTOR
@@ -342,21 +547,33 @@ def _profile(f: Fact) -> _Profile:
         agents=f.agents,
         act=act,
         acts=acts,
+        changes=frozenset(changes),
     )
 
 
 _PROFILES: dict[int, tuple[Fact, _Profile]] = {}
+_BY_CONTENT: dict[tuple[object, ...], _Profile] = {}
 
 
 def _profile_of(f: Fact) -> _Profile:
     # Keyed by identity (and holding the fact, so the id stays valid): a story's
-    # known facts are compared with every fact of every new article.
+    # known facts are compared with every fact of every new article. A story's memory
+    # comes back from the store as new objects for every article, so profiles are
+    # also kept by what they are made of.
     hit = _PROFILES.get(id(f))
     if hit is not None and hit[0] is f:
         return hit[1]
     if len(_PROFILES) > 50_000:
         _PROFILES.clear()
-    p = _profile(f)
+    content = (f.sentence, f.type, f.language, f.terms, f.actors, f.agents, f.numbers)
+    p = _BY_CONTENT.get(content)
+    if p is None:
+        if len(_BY_CONTENT) > 50_000:
+            _BY_CONTENT.clear()
+        p = _BY_CONTENT[content] = _profile(f)
+    if p.fact is not f:
+        p = copy.copy(p)
+        p.fact = f
     _PROFILES[id(f)] = (f, p)
     return p
 
@@ -562,8 +779,8 @@ def _compare(f: _Profile, k: _Profile, story: _Story) -> Match | None:
     shared_keys = f.keyset & k.keyset
     if len(shared_keys) < 2 and not f.quantities:
         return None
-    # 1. polarity
-    if f.negated != k.negated:
+    # 1. polarity, and a change of state the known fact does not report
+    if f.negated != k.negated or not f.changes <= k.changes:
         return None
     # 2. numbers
     if f.quantities and _new_figure(f, k):
@@ -645,6 +862,7 @@ def _figures_known(f: _Profile, known: Sequence[_Profile], story: _Story) -> Mat
                 not _same_unit(a, b) for a in f.units.get(q, ()) for b in k.units.get(q, ())
             )
             and k.negated == f.negated
+            and f.changes <= k.changes
             and _content_weight(f, f.keyset & k.keyset) >= _W_WORD
         ]
         if not found:

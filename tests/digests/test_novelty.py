@@ -203,6 +203,26 @@ def test_same_agent_repeating_an_act_in_other_words_is_known() -> None:
     assert is_known(again[0], known)
 
 
+def test_an_idiom_says_what_its_verb_says() -> None:
+    known = _facts("Transport minister Anja Roloff resigned on Tuesday.", "en")
+    again = _facts("Anja Roloff stepped down as transport minister on Tuesday.", "en")
+    assert is_known(again[0], known)
+    german = _facts("Verkehrsministerin Anja Roloff legte am Dienstag ihr Amt nieder.")
+    assert is_known(german[0], known)
+
+
+def test_a_split_separable_verb_keeps_its_meaning() -> None:
+    known = _facts("Russia's foreign ministry summoned the Estonian ambassador.", "en")
+    again = _facts("Das russische Außenministerium bestellte den estnischen Botschafter ein.")
+    assert is_known(again[0], known)
+
+
+def test_a_reopening_is_news() -> None:
+    known = _facts("Die Notaufnahme des Klinikums Sonnberg ist seit Montag geschlossen.")
+    reopened = _facts("Die Notaufnahme des Klinikums Sonnberg ist seit Freitag wieder in Betrieb.")
+    assert not is_known(reopened[0], known)
+
+
 def test_words_every_fact_of_a_story_shares_tell_little() -> None:
     known = _facts(
         "Ein Brand hat das Klinikum Wendelstein in der Nacht schwer beschädigt. "
@@ -218,13 +238,17 @@ def test_words_every_fact_of_a_story_shares_tell_little() -> None:
 # tests/fixtures/novelty_pairs.jsonl: invented events written for this test and never used to
 # tune rules, so the accuracy measures how well the rules generalise.
 
-PAIRS = Path(__file__).resolve().parents[1] / "fixtures" / "novelty_pairs.jsonl"
+# novelty_pairs_heldout_c.jsonl (set C) was written before the paraphrase table, to measure it.
+PAIRS = sorted((Path(__file__).resolve().parents[1] / "fixtures").glob("novelty_pairs*.jsonl"))
 MIN_ACCURACY = 0.9
 
 
 def load_pairs() -> list[dict[str, Any]]:
-    with PAIRS.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    out: list[dict[str, Any]] = []
+    for path in PAIRS:
+        with path.open(encoding="utf-8") as fh:
+            out.extend(json.loads(line) for line in fh if line.strip())
+    return out
 
 
 def decide(pair: dict[str, Any]) -> str:

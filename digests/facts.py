@@ -1928,13 +1928,20 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 
 
 def _reject_reason(
-    sentence: str, lang: _Lang, title_norm: str, after_related: bool, alone: bool = False
+    sentence: str,
+    lang: _Lang,
+    title_norm: str,
+    after_related: bool,
+    alone: bool = False,
+    title_probe: str = "",
 ) -> str | None:
+    """``title_probe``: a word of ``title_norm`` (the longest); a sentence whose lower-cased
+    text lacks it cannot be the headline, which spares most sentences a ``_norm``."""
     s = sentence.strip()
     if len(s) > _MAX_SENTENCE:
         return "too_long"
     low = s.lower()
-    if title_norm and _norm(s) == title_norm:
+    if title_norm and title_probe in low and _norm(s) == title_norm:
         return "headline"
     short = len(s) < _SHORT_LINE
     if "©" in s or _matches(lang.boilerplate, low, short):
@@ -1953,12 +1960,28 @@ def _reject_reason(
         # A line that does not end like a sentence is a headline, a teaser or a link
         # title ('Was Pendler jetzt wissen müssen'), even when it has a verb.
         return "related" if after_related else "unterminated"
-    non_letters = len(_LETTERS.sub("", s)) - s.count(" ")
-    if non_letters > 0.45 * (len(s) - s.count(" ")):
-        return "garbage"
+    spaces = s.count(" ")
+    if not _surely_letters(s, len(s) - spaces):
+        non_letters = len(_LETTERS.sub("", s)) - spaces
+        if non_letters > 0.45 * (len(s) - spaces):
+            return "garbage"
     if len(s) < _MIN_CHARS:
         return "fragment"
     return None
+
+
+def _surely_letters(s: str, size: int) -> bool:
+    """Whether the letters of whole words alone keep the non-letters of ``s`` within the
+    garbage share of ``size`` (characters but spaces). Counting every letter takes a regex
+    step per character; most sentences pass on words that ``isalpha`` (a letter for the
+    regex too) or that do but for a trailing mark."""
+    letters = 0
+    for chunk in s.split():
+        if chunk.isalpha():
+            letters += len(chunk)
+        elif chunk[:-1].isalpha():
+            letters += len(chunk) - 1
+    return size - letters <= 0.45 * size
 
 
 def _matches(pats: tuple[re.Pattern[str], re.Pattern[str]], low: str, short: bool) -> bool:
@@ -1968,8 +1991,11 @@ def _matches(pats: tuple[re.Pattern[str], re.Pattern[str]], low: str, short: boo
     return bool(anchored.match(low[:120]) or (short and free.search(low)))
 
 
+_WORD_RUN = re.compile(r"\w+")
+
+
 def _norm(s: str) -> str:
-    return " ".join(re.findall(r"\w+", s.lower()))
+    return " ".join(_WORD_RUN.findall(s.lower()))
 
 
 def _clean_text(sentence: str, toks: list[_Tok], lang: _Lang) -> str:
@@ -2017,6 +2043,7 @@ def extract_facts(
     lang = _lang(code)
     spans = split_sentence_spans(text, code)
     title_norm = _norm(title) if title.strip() else ""
+    title_probe = max(title_norm.split(" "), key=len)
 
     units: list[tuple[str, list[_Tok] | None, list[tuple[int, int, str]], str | None]] = []
     persons: dict[str, str] = {}
@@ -2034,7 +2061,9 @@ def extract_facts(
             after_related = True
             units.append((sentence, None, [], "boilerplate"))
             continue
-        reason = _reject_reason(sentence, lang, title_norm, after_related, len(spans) == 1)
+        reason = _reject_reason(
+            sentence, lang, title_norm, after_related, len(spans) == 1, title_probe
+        )
         if reason is None and sentence in seen:
             reason = "duplicate"
         seen.add(sentence)

@@ -113,6 +113,8 @@ _EDIT_GONE = ("message to edit not found", "message can't be edited")
 _NOT_MODIFIED = "message is not modified"
 # Dead letters the owners hear about otherwise (the deactivation) or need not hear about.
 _QUIET_DEAD = ("forbidden:", "gone:", "subscription inactive", "no subscription")
+# Seconds a cancelled worker has to end before it is cancelled again (see _cancel_workers).
+CANCEL_AGAIN_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -432,10 +434,18 @@ class TelegramSender:
         return self.stats.messages + self.stats.dead - before
 
     async def _cancel_workers(self) -> None:
-        """Stop mid-digest, as a crash would: the messages stay pending for a later claim."""
+        """Stop mid-digest, as a crash would: the messages stay pending for a later claim.
+
+        Cancelled again until they end: on Python 3.11 one cancel can be lost, as redis-py
+        writes under ``asyncio.wait_for``, which swallows a cancel that arrives as the write
+        completes (CPython gh-86296); the worker would go on posting its digest.
+        """
         tasks = list(self._workers.values())
-        for task in tasks:
-            task.cancel()
+        pending = set(tasks)
+        while pending:
+            for task in pending:
+                task.cancel()
+            _done, pending = await asyncio.wait(pending, timeout=CANCEL_AGAIN_S)
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def run(self, stop: asyncio.Event) -> None:

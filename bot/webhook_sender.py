@@ -76,6 +76,8 @@ MAX_ANSWER_BYTES = 64 * 1024
 # Discord 5 requests per 2 s, Teams Workflows 4 requests/s. A 429 still wins.
 THREAD_TTL_S = 30 * 24 * 3600
 PLATFORM_INTERVAL = {"slack": 1.0, "discord": 0.4, "teams": 0.25}
+# Seconds a cancelled worker has to end before it is cancelled again (see _cancel_workers).
+CANCEL_AGAIN_S = 0.05
 
 _CLAIM = """
 local v = redis.call('GET', KEYS[1])
@@ -322,9 +324,18 @@ class WebhookSender:
             await asyncio.wait(list(self._workers.values()), timeout=remaining)
 
     async def _cancel_workers(self) -> None:
+        """Stop mid-digest, as a crash would: the messages stay pending for a later run.
+
+        Cancelled again until they end: on Python 3.11 one cancel can be lost, as redis-py
+        writes under ``asyncio.wait_for``, which swallows a cancel that arrives as the write
+        completes (CPython gh-86296); the worker would go on posting its digest.
+        """
         tasks = list(self._workers.values())
-        for task in tasks:
-            task.cancel()
+        pending = set(tasks)
+        while pending:
+            for task in pending:
+                task.cancel()
+            _done, pending = await asyncio.wait(pending, timeout=CANCEL_AGAIN_S)
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def drain_once(self) -> int:

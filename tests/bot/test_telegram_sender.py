@@ -8,6 +8,7 @@ across two competing senders and across a SIGKILL of a sender process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -175,6 +176,38 @@ async def test_multi_part_digest_resumes_after_a_crash(
     assert await second.drain_once() == 1
     assert [m.raw_text for m in emu.sent(202)] == parts
     assert second.stats.skipped == 1 and second.stats.sent == len(parts) - 1
+
+
+async def test_a_worker_that_lost_its_cancel_is_stopped_all_the_same(
+    bot: telegram.Bot,
+    store: SubscriptionStore,
+    outbox: Outbox,
+    redis_client: aioredis.Redis,
+    keys: Keys,
+) -> None:
+    """A cancel lost inside a worker (Python 3.11's wait_for under redis-py's writes,
+    CPython gh-86296) must not keep a stopped sender waiting or posting."""
+    await subscribe(store, "telegram:203")
+    await outbox.fan_out(entry(3), FEED, NOW)
+    s = sender(bot, store, redis_client, keys)
+    started = asyncio.Event()
+    went_on: list[str] = []
+
+    async def handle(msg_id: str, fields: dict[str, str]) -> None:
+        started.set()
+        # A Redis write, say, which the cancel reaches and is lost in, as in wait_for.
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(3600)
+        await asyncio.sleep(3600)  # the backoff wait that follows, then the next post
+        went_on.append(msg_id)
+
+    s._handle = handle  # type: ignore[method-assign]
+    task = asyncio.create_task(s.drain_once())
+    await asyncio.wait_for(started.wait(), 10)
+    task.cancel()
+    await asyncio.wait({task}, timeout=10)
+    assert task.cancelled(), "the sender still waits for a worker that was told to stop"
+    assert went_on == []
 
 
 async def test_update_modes_reply_and_edit(

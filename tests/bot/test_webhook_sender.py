@@ -8,6 +8,7 @@ dead-lettered, and a second run posts nothing twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
@@ -341,3 +342,30 @@ async def test_a_webhook_url_into_the_private_net_is_refused_and_dead_lettered(
     letters = [fields for _id, fields in await redis_client.xrange(keys.outbox_dead())]
     assert len(letters) == len(PLATFORMS)
     assert all(f[b"reason"].startswith(b"refused: ") for f in letters)
+
+
+async def test_a_worker_that_lost_its_cancel_is_stopped_all_the_same(
+    sender: WebhookSender, redis_client: aioredis.Redis, keys: Keys
+) -> None:
+    """On Python 3.11 a cancel can be lost on its way through a worker: redis-py writes
+    under ``asyncio.wait_for``, which swallows a cancel arriving as the write completes
+    (CPython gh-86296). A stopped sender must stop its workers all the same."""
+    started = asyncio.Event()
+    went_on: list[str] = []
+
+    async def handle(msg_id: str, fields: dict[str, str]) -> None:
+        started.set()
+        # A Redis write, say, which the cancel reaches and is lost in, as in wait_for.
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(3600)
+        await asyncio.sleep(3600)  # the backoff wait that follows, then the next post
+        went_on.append(msg_id)
+
+    sender._handle = handle  # type: ignore[method-assign]
+    await fan_out(redis_client, keys, entry(1))
+    task = asyncio.create_task(sender.drain_once())
+    await asyncio.wait_for(started.wait(), 10)
+    task.cancel()
+    await asyncio.wait({task}, timeout=10)
+    assert task.cancelled(), "the sender still waits for a worker that was told to stop"
+    assert went_on == []

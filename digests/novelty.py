@@ -6,7 +6,8 @@ thing. Every rule is one linguistic generalisation, stated in one sentence.
 Vetoes (any one makes the candidate new):
 
 1. **Polarity.** A negated fact never repeats an affirmative one ("confirmed"
-   vs "has not confirmed").
+   vs "has not confirmed"); a denial counts as negated ("denied any
+   responsibility" repeats "said it was not responsible").
 2. **Figures.** A figure the known fact lacks is news (a changed toll, a second
    sum); so is an equal value that counts another thing ("three months" is not
    "a third worker"; the dead are never the injured); two facts that each name
@@ -371,8 +372,9 @@ def _paraphrases(code: str) -> dict[str, tuple[_Member, ...]]:
     """Form of a member's content word -> the members using it."""
     index: dict[str, list[_Member]] = {}
 
-    def add(phrase: str, adds: dict[str, float]) -> None:
-        for elements in _variants(phrase.split(), code):
+    def add(phrase: str, adds: dict[str, float], whole: bool = True) -> None:
+        variants = _variants(phrase.split(), code)
+        for elements in variants if whole else variants[1:]:
             terms = [forms for kind, forms in elements if kind == _TERM]
             if not terms:
                 continue
@@ -385,14 +387,19 @@ def _paraphrases(code: str) -> dict[str, tuple[_Member, ...]]:
         canonical, lang = (group[code], code) if group.get(code) else (group[other], other)
         adds = _canonical_keys(canonical, lang)
         if group.get("change"):
-            adds["%" + (group.get("en") or group["de"]).lower()] = 0.0
-        for phrase in (canonical, *group.get(code + "_members", ())):
+            # the canonical word keeps the keys the extractor gave it, and marks the change
+            marker = "%" + (group.get("en") or group["de"]).lower()
+            add(canonical, {marker: 0.0})
+            adds[marker] = 0.0
+        for phrase in group.get(code + "_members", ()):
             add(phrase, adds)
+        if lang == code:
+            add(canonical, adds, whole=False)  # split ('trat ... zurück')
     if code == "de":  # a separable verb of the bilingual table, split ('bestellte ... ein')
         for line in lexicon("bilingual")["pairs"]:
             for word in line.partition("=")[0].split():
-                if word.islower() and len(_variants([word], code)) > 1:
-                    add(word, _canonical_keys(word, code))
+                if word.islower():
+                    add(word, _canonical_keys(word, code), whole=False)
     return {form: tuple(dict.fromkeys(ms)) for form, ms in index.items()}
 
 
@@ -439,6 +446,9 @@ def _paraphrased(f: Fact) -> tuple[tuple[tuple[str, float], ...], frozenset[str]
                     if particle in terms:
                         matched.append(particle)
             else:
+                if all(key[0] == "%" for key, _ in member.adds):
+                    adds.update(member.adds)  # the word itself: only the change it marks
+                    continue
                 used.update(matched)
                 for t in matched:
                     removes.add(_term_key(terms[t])[0])
@@ -542,7 +552,7 @@ def _profile(f: Fact) -> _Profile:
         quantities=quantities,
         units={q: frozenset(u) for q, u in units.items()},
         dates=dates,
-        negated=NEGATION in f.terms,
+        negated=NEGATION in f.terms or f.type == "denial",  # a denial says "not"
         actors=f.actors,
         agents=f.agents,
         act=act,

@@ -217,6 +217,14 @@ def test_a_split_separable_verb_keeps_its_meaning() -> None:
     assert is_known(again[0], known)
 
 
+def test_saying_it_is_not_so_repeats_a_denial() -> None:
+    known = _facts("Die Reederei Nordlys wies jede Verantwortung für das Unglück zurück.")
+    again = _facts("Die Reederei Nordlys sei für das Unglück nicht verantwortlich, hieß es.")
+    assert is_known(again[0], known)
+    admitted = _facts("Die Reederei Nordlys sei für das Unglück verantwortlich, hieß es.")
+    assert not is_known(admitted[0], known)
+
+
 def test_a_reopening_is_news() -> None:
     known = _facts("Die Notaufnahme des Klinikums Sonnberg ist seit Montag geschlossen.")
     reopened = _facts("Die Notaufnahme des Klinikums Sonnberg ist seit Freitag wieder in Betrieb.")
@@ -238,7 +246,8 @@ def test_words_every_fact_of_a_story_shares_tell_little() -> None:
 # tests/fixtures/novelty_pairs.jsonl: invented events written for this test and never used to
 # tune rules, so the accuracy measures how well the rules generalise.
 
-# novelty_pairs_heldout_c.jsonl (set C) was written before the paraphrase table, to measure it.
+# novelty_pairs_heldout_c.jsonl (set C) was written before the paraphrase table, to measure it;
+# novelty_pairs_heldout_d.jsonl (set D) after it was designed, before measuring it.
 PAIRS = sorted((Path(__file__).resolve().parents[1] / "fixtures").glob("novelty_pairs*.jsonl"))
 MIN_ACCURACY = 0.9
 

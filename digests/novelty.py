@@ -20,7 +20,9 @@ Vetoes (any one makes the candidate new):
    Poland and Wierzbicki one party). The source of a reported figure or of
    background is no agent, and a known fact that names nobody cannot show a new one.
 4. **Places of meetings.** A meeting in another place is another meeting.
-5. **Changes of state.** A fact reporting a change of state (a reopening) is new unless the
+5. **Opposites.** A fact using one of two opposite words ("rose", "fell"; "won",
+   "defeat") never repeats a fact using only the other.
+6. **Changes of state.** A fact reporting a change of state (a reopening) is new unless the
    known fact reports the same change: "the ward is open again" never repeats "the ward
    is closed".
 
@@ -33,23 +35,23 @@ surnames, figures, cue concepts (``~thank`` for "dankte" and "thanked"), the act
 (``lexicons/paraphrase.json``) keys such a wording as its canonical word, and a German
 separable verb split in a main clause ("bestellte ... ein") as the whole verb.
 
-6. **Across languages only translatable words speak.** A lemma outside the
+7. **Across languages only translatable words speak.** A lemma outside the
    bilingual table matches only by spelling (names, loanwords); unmatched, it
    weighs little.
-7. **Quotations are phrasing.** Words used only inside a quotation weigh little,
+8. **Quotations are phrasing.** Words used only inside a quotation weigh little,
    since reports of one speech quote different parts of it.
-8. **Story rarity.** A word nearly every fact of the story shares (the company,
+9. **Story rarity.** A word nearly every fact of the story shares (the company,
    the town) cannot tell facts apart, so it weighs less.
-9. **Same figures, same thing.** Two facts that report the same figures of the
-   same kind of thing (equal counted nouns, money, a rate, or a shared concept)
-   are the same fact at a lower coverage; figures known from several facts
-   ("four dead, 25 injured" after "25 injured" and "toll rose to four") are
-   known together.
-10. **Same agent, same act.** When the candidate's agents did the same kind of act
+10. **Same figures, same thing.** Two facts that report the same figures of the
+    same kind of thing (equal counted nouns, money, a rate, or a shared concept)
+    are the same fact at a lower coverage; figures known from several facts
+    ("four dead, 25 injured" after "25 injured" and "toll rose to four") are
+    known together.
+11. **Same agent, same act.** When the candidate's agents did the same kind of act
     in the known fact (Putin thanked / Putin praised the troops), the verb naming
     the act does not count and the rest may be covered by the whole story, since
     a repeated act varies most in its wording.
-11. **Opposite acts.** Facts of incompatible acts (a confirmation and a denial)
+12. **Opposite acts.** Facts of incompatible acts (a confirmation and a denial)
     must agree almost word for word.
 
 Speech and attribution concepts weigh little: "X said" is how news is told, not
@@ -401,6 +403,29 @@ def _paraphrases(code: str) -> dict[str, tuple[_Member, ...]]:
                 if word.islower():
                     add(word, _canonical_keys(word, code), whole=False)
     return {form: tuple(dict.fromkeys(ms)) for form, ms in index.items()}
+
+
+@lru_cache(maxsize=1)
+def _opposites() -> tuple[tuple[frozenset[str], frozenset[str]], ...]:
+    """Pairs of key sets that report opposite things ('rose' / 'fell')."""
+    out: list[tuple[frozenset[str], frozenset[str]]] = []
+    for pair in lexicon("paraphrase")["opposites"]:
+        sides: list[set[str]] = [set(), set()]
+        for code in ("de", "en"):
+            for side, word in zip(sides, pair[code], strict=True):
+                side.update(k for k in _canonical_keys(word, code) if k[0] in "~=")
+        out.append((frozenset(sides[0]), frozenset(sides[1])))
+    return tuple(out)
+
+
+def _opposed(f: _Profile, k: _Profile) -> bool:
+    """One fact reports one side of an opposite pair, the other only the other side."""
+    for a, b in _opposites():
+        fa, fb = not f.keyset.isdisjoint(a), not f.keyset.isdisjoint(b)
+        ka, kb = not k.keyset.isdisjoint(a), not k.keyset.isdisjoint(b)
+        if (fa and kb and not ka and not fb) or (fb and ka and not kb and not fa):
+            return True
+    return False
 
 
 def _at_clause_end(particle: str, sentence: str) -> bool:
@@ -789,8 +814,8 @@ def _compare(f: _Profile, k: _Profile, story: _Story) -> Match | None:
     shared_keys = f.keyset & k.keyset
     if len(shared_keys) < 2 and not f.quantities:
         return None
-    # 1. polarity, and a change of state the known fact does not report
-    if f.negated != k.negated or not f.changes <= k.changes:
+    # 1. polarity, opposite words, and a change of state the known fact does not report
+    if f.negated != k.negated or not f.changes <= k.changes or _opposed(f, k):
         return None
     # 2. numbers
     if f.quantities and _new_figure(f, k):
@@ -873,6 +898,7 @@ def _figures_known(f: _Profile, known: Sequence[_Profile], story: _Story) -> Mat
             )
             and k.negated == f.negated
             and f.changes <= k.changes
+            and not _opposed(f, k)
             and _content_weight(f, f.keyset & k.keyset) >= _W_WORD
         ]
         if not found:

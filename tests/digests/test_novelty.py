@@ -225,6 +225,26 @@ def test_saying_it_is_not_so_repeats_a_denial() -> None:
     assert not is_known(admitted[0], known)
 
 
+def test_opposite_words_never_repeat_each_other() -> None:
+    known = _facts(
+        "The number of unemployed young people in Portugal has risen sharply this year, "
+        "the statistics office said.",
+        "en",
+    )
+    fell = _facts(
+        "The number of unemployed young people in Portugal has fallen sharply this year, "
+        "the statistics office said.",
+        "en",
+    )
+    rose = _facts(
+        "According to the statistics office, the number of unemployed young people in "
+        "Portugal has risen sharply this year.",
+        "en",
+    )
+    assert not is_known(fell[0], known)
+    assert is_known(rose[0], known)
+
+
 def test_a_reopening_is_news() -> None:
     known = _facts("Die Notaufnahme des Klinikums Sonnberg ist seit Montag geschlossen.")
     reopened = _facts("Die Notaufnahme des Klinikums Sonnberg ist seit Freitag wieder in Betrieb.")

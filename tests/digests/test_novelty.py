@@ -267,7 +267,8 @@ def test_words_every_fact_of_a_story_shares_tell_little() -> None:
 # tune rules, so the accuracy measures how well the rules generalise.
 
 # novelty_pairs_heldout_c.jsonl (set C) was written before the paraphrase table, to measure it;
-# novelty_pairs_heldout_d.jsonl (set D) after it was designed, before measuring it.
+# novelty_pairs_heldout_d.jsonl (set D) after it was designed, before measuring it;
+# novelty_pairs_heldout_e.jsonl (set E) after the opposites, before measuring them.
 PAIRS = sorted((Path(__file__).resolve().parents[1] / "fixtures").glob("novelty_pairs*.jsonl"))
 MIN_ACCURACY = 0.9
 

@@ -672,6 +672,7 @@ class _Gazetteer:
     surname_first_also_given: frozenset[str]
     particles: frozenset[str]
     known_words: frozenset[str]  # every lower-case token of any entry
+    name_starts: frozenset[str]  # first_names | surname_first: may open a person's name
 
 
 def _entry_tokens(name: str) -> tuple[str, ...]:
@@ -733,6 +734,7 @@ def _gazetteer(code: str) -> _Gazetteer:
         surname_first_also_given=frozenset(data["surname_first_also_given"]),
         particles=frozenset(data["name_particles"]),
         known_words=frozenset(t for e in entries for t in e.tokens),
+        name_starts=frozenset(data["first_names"]) | frozenset(data["surname_first"]),
     )
 
 
@@ -758,23 +760,26 @@ def _match_actors(toks: list[_Tok], lang: _Lang) -> list[tuple[int, int, str, bo
     """Gazetteer mentions as ``(first, last_excl, actor_id, is_media)``."""
     by_first = _gazetteer(lang.code).by_first
     found: list[tuple[int, int, str, bool]] = []
-    i = 0
     n = len(toks)
-    while i < n:
+    # Only a token whose form opens an entry can start a mention (a few per sentence): one
+    # comprehension finds them, the loop visits those.
+    starts = [i for i, t in enumerate(toks) if t.low in by_first]
+    after = 0  # the first index not inside a mention found before
+    for i in starts:
         tok = toks[i]
-        cands = by_first.get(tok.low) if tok.kind != "punct" else None
-        if not cands:
-            i += 1
+        if i < after or tok.kind == "punct":
             continue
+        cands = by_first[tok.low]
         hit: tuple[int, _Entry] | None = None
         for e in cands:
             k = len(e.tokens)
             if i + k > n or (hit is not None and k <= hit[0]):
                 continue
+            if e.mode == "name" and not tok.cap:
+                continue  # _tok_matches' first answer ('den' is no 'Den Haag'), sooner
             if all(_tok_matches(toks[i + j], e.tokens[j], e.mode, lang.code) for j in range(k)):
                 hit = (k, e)
         if hit is None:
-            i += 1
             continue
         k, e = hit
         prev = toks[i - 1].low if i else ""
@@ -786,10 +791,10 @@ def _match_actors(toks: list[_Tok], lang: _Lang) -> list[tuple[int, int, str, bo
         ):
             for j in range(i, i + k):
                 toks[j].role = "place:" + e.actor  # 'talks in Rome', not the state acting
-            i += k
+            after = i + k
             continue
         found.append((i, i + k, e.actor, e.actor == ""))
-        i += k
+        after = i + k
     return found
 
 
@@ -824,10 +829,6 @@ def person_key(surname: str) -> str:
     return _DOUBLE.sub(r"\1", s)
 
 
-def _is_title(tok: _Tok, lang: _Lang) -> bool:
-    return tok.title
-
-
 def _title_word(text: str, low: str, lem: str, lang: _Lang) -> bool:
     if low in lang.titles or lem in lang.titles:
         return True
@@ -843,7 +844,7 @@ def _name_token(tok: _Tok, lang: _Lang, gz: _Gazetteer) -> bool:
         and tok.cap
         and tok.low not in lang.stopwords
         and tok.low not in lang.months
-        and not _is_title(tok, lang)
+        and not tok.title
         and tok.role == ""
         and len(tok.text) > 1
     )
@@ -886,14 +887,20 @@ def _find_persons(toks: list[_Tok], lang: _Lang) -> list[tuple[int, int, str]]:
     """Persons introduced by a title or a known first name: ``(first, last_excl, key)``."""
     gz = _gazetteer(lang.code)
     out: list[tuple[int, int, str]] = []
-    i = 0
     n = len(toks)
-    while i < n:
+    # Only a title or a listed name can introduce a person: visit those (roles, which the
+    # loop changes, are still tested on the way).
+    name_starts = gz.name_starts
+    opens = [i for i, t in enumerate(toks) if t.title or t.text in name_starts]
+    after = 0  # the first index past the last person found
+    for i in opens:
+        if i < after:
+            continue
         t = toks[i]
         start = -1
-        if _is_title(t, lang) and t.role != "person":
+        if t.title and t.role != "person":
             j = i + 1
-            while j < n and _is_title(toks[j], lang):
+            while j < n and toks[j].title:
                 j += 1
             # 'Secretary of State Antony Blinken': 'of State' still belongs to the title
             if (
@@ -929,9 +936,7 @@ def _find_persons(toks: list[_Tok], lang: _Lang) -> list[tuple[int, int, str]]:
                 out.append((first, last, key))
                 for k in range(first, last):
                     toks[k].role = "person"
-                i = last
-                continue
-        i += 1
+                after = last
     return out
 
 

@@ -83,6 +83,7 @@ from bot.keys import Keys
 from bot.outbox import load_entries, move_target
 from bot.ratelimit import Limits, RateLimiter, is_group
 from bot.subscription_store import SubscriptionStore, parse_telegram_target, telegram_target
+from bot.target_queues import TargetQueues
 from digests.models import DigestEntry
 from digests.render import TELEGRAM_LIMIT, render_messages, telegram_length
 from digests.subscriptions import Subscription
@@ -113,8 +114,6 @@ _EDIT_GONE = ("message to edit not found", "message can't be edited")
 _NOT_MODIFIED = "message is not modified"
 # Dead letters the owners hear about otherwise (the deactivation) or need not hear about.
 _QUIET_DEAD = ("forbidden:", "gone:", "subscription inactive", "no subscription")
-# Seconds a cancelled worker has to end before it is cancelled again (see _cancel_workers).
-CANCEL_AGAIN_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,10 +263,9 @@ class TelegramSender:
         # Four timeouts (pool, connect, write, read) of a fifth each: a request ends before
         # its part's lease does, and before the limiter stops counting it as in flight.
         self._timeout = min(self.settings.inflight_lease_ms, self.limiter.limits.flight_ms) / 5000
-        self._queues: dict[str, deque[tuple[str, dict[str, str]]]] = {}
-        self._workers: dict[str, asyncio.Task[None]] = {}
-        self._local: set[str] = set()
         self._room = asyncio.Event()
+        # One chat's digests go out in order, chats in parallel.
+        self.queues = TargetQueues(self._handle, on_done=self._room.set)
         # Workers doing Redis work at once; the rest wait their turn. redis-py's pool
         # refuses (not queues) commands beyond its size (100 by default).
         self._slots = asyncio.Semaphore(self.settings.redis_concurrency)
@@ -341,13 +339,13 @@ class TelegramSender:
 
     async def _heartbeat(self) -> None:
         """Reset the idle time of the messages this process holds."""
-        if self._local:
+        if self.queues.held:
             await self.client.xclaim(
                 self.stream,
                 self.settings.group,
                 self.consumer,
                 0,
-                list[Any](sorted(self._local)),
+                list[Any](sorted(self.queues.held)),
                 justid=True,
             )
 
@@ -379,40 +377,6 @@ class TelegramSender:
 
     # -- scheduling of work -------------------------------------------------------------------
 
-    def _dispatch(self, messages: list[tuple[str, dict[str, str]]]) -> None:
-        """Queue messages per target: one target's digests go out in order, targets in parallel."""
-        for msg_id, fields in messages:
-            if msg_id in self._local:
-                continue
-            self._local.add(msg_id)
-            target = fields.get("target", "")
-            self._queues.setdefault(target, deque()).append((msg_id, fields))
-            if target not in self._workers:
-                self._workers[target] = asyncio.create_task(self._work(target))
-
-    async def _work(self, target: str) -> None:
-        queue = self._queues[target]
-        try:
-            while queue:
-                msg_id, fields = queue.popleft()
-                try:
-                    await self._handle(msg_id, fields)
-                finally:
-                    self._local.discard(msg_id)
-                    self._room.set()
-        finally:
-            del self._workers[target]
-            if not queue:
-                del self._queues[target]
-
-    async def _wait_workers(self, timeout: float | None = None) -> None:
-        deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
-        while self._workers:
-            remaining = None if deadline is None else deadline - asyncio.get_running_loop().time()
-            if remaining is not None and remaining <= 0:
-                break
-            await asyncio.wait(list(self._workers.values()), timeout=remaining)
-
     async def drain_once(self) -> int:
         """Take what the stream holds now (own pending, idle claims, new), deliver it all.
 
@@ -425,42 +389,24 @@ class TelegramSender:
             batch += await self._read_history()
         batch += await self._autoclaim()
         batch += await self._read(self.settings.max_inflight, None)
-        self._dispatch(batch)
-        try:
-            await self._wait_workers()
-        except asyncio.CancelledError:
-            await self._cancel_workers()
-            raise
+        self.queues.dispatch(batch)
+        # Cancelled, it stops mid-digest as a crash would: the messages stay pending.
+        await self.queues.join()
         return self.stats.messages + self.stats.dead - before
-
-    async def _cancel_workers(self) -> None:
-        """Stop mid-digest, as a crash would: the messages stay pending for a later claim.
-
-        Cancelled again until they end: on Python 3.11 one cancel can be lost, as redis-py
-        writes under ``asyncio.wait_for``, which swallows a cancel that arrives as the write
-        completes (CPython gh-86296); the worker would go on posting its digest.
-        """
-        tasks = list(self._workers.values())
-        pending = set(tasks)
-        while pending:
-            for task in pending:
-                task.cancel()
-            _done, pending = await asyncio.wait(pending, timeout=CANCEL_AGAIN_S)
-        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set, then finish in-flight digests (up to ``stop_grace_s``)."""
         try:
             await self._run(stop)
         except asyncio.CancelledError:
-            await self._cancel_workers()
+            await self.queues.cancel()
             raise
 
     async def _run(self, stop: asyncio.Event) -> None:
         await self.ensure_group()
         loop = asyncio.get_running_loop()
         last_claim = loop.time() - self.settings.claim_every_s  # a dead peer's work: at once
-        self._dispatch(await self._read_history())
+        self.queues.dispatch(await self._read_history())
         while not stop.is_set():
             try:
                 if loop.time() - last_claim >= self.settings.claim_every_s:
@@ -468,15 +414,15 @@ class TelegramSender:
                     await self._heartbeat()
                     if self._retry_history:
                         self._retry_history = False
-                        self._dispatch(await self._read_history())
-                    self._dispatch(await self._autoclaim())
-                room = self.settings.max_inflight - len(self._local)
+                        self.queues.dispatch(await self._read_history())
+                    self.queues.dispatch(await self._autoclaim())
+                room = self.settings.max_inflight - len(self.queues.held)
                 if room <= 0:
                     self._room.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._room.wait(), self.settings.block_ms / 1000)
                     continue
-                self._dispatch(
+                self.queues.dispatch(
                     await self._read(min(self.settings.batch, room), self.settings.block_ms)
                 )
             except RedisError as exc:
@@ -484,12 +430,10 @@ class TelegramSender:
                 await asyncio.sleep(1.0)
         # Stopping: only the digests under way finish; those not begun stay pending (the
         # shell hands them over to the next sender), so the grace covers one digest per chat.
-        for queue in self._queues.values():
-            while queue:
-                self._local.discard(queue.pop()[0])
-        await self._wait_workers(self.settings.stop_grace_s)
+        self.queues.drop_queued()
+        await self.queues.wait(self.settings.stop_grace_s)
         # Messages still unfinished stay pending; another process or the next run claims them.
-        await self._cancel_workers()
+        await self.queues.cancel()
 
     # -- one message ------------------------------------------------------------------------
 

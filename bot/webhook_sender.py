@@ -55,6 +55,7 @@ from bot.keys import Keys
 from bot.netguard import NetGuard
 from bot.outbox import load_entries
 from bot.subscription_store import SubscriptionStore
+from bot.target_queues import TargetQueues
 from digests.models import DigestEntry
 from digests.webhooks import (
     Payload,
@@ -76,8 +77,6 @@ MAX_ANSWER_BYTES = 64 * 1024
 # Discord 5 requests per 2 s, Teams Workflows 4 requests/s. A 429 still wins.
 THREAD_TTL_S = 30 * 24 * 3600
 PLATFORM_INTERVAL = {"slack": 1.0, "discord": 0.4, "teams": 0.25}
-# Seconds a cancelled worker has to end before it is cancelled again (see _cancel_workers).
-CANCEL_AGAIN_S = 0.05
 
 _CLAIM = """
 local v = redis.call('GET', KEYS[1])
@@ -237,9 +236,8 @@ class WebhookSender:
         self.http = http or httpx.AsyncClient(timeout=self.delivery.timeout, follow_redirects=False)
         self._claim_script = client.register_script(_CLAIM)
         self._release = client.register_script(_RELEASE)
-        self._queues: dict[str, deque[tuple[str, dict[str, str]]]] = {}
-        self._workers: dict[str, asyncio.Task[None]] = {}
-        self._local: set[str] = set()
+        # One target's digests go out in order, targets in parallel.
+        self.queues = TargetQueues(self._handle)
         self._last_post: dict[str, float] = {}
         self._group_ready = False
 
@@ -284,59 +282,15 @@ class WebhookSender:
         ]
 
     async def _heartbeat(self) -> None:
-        if self._local:
+        if self.queues.held:
             await self.client.xclaim(
-                self.stream, GROUP, self.consumer, 0, list[Any](sorted(self._local)), justid=True
+                self.stream,
+                GROUP,
+                self.consumer,
+                0,
+                list[Any](sorted(self.queues.held)),
+                justid=True,
             )
-
-    def _dispatch(self, messages: list[tuple[str, dict[str, str]]]) -> None:
-        """One task per target: a target's digests go out in order, targets in parallel."""
-        for msg_id, fields in messages:
-            if msg_id in self._local:
-                continue
-            self._local.add(msg_id)
-            target = fields.get("target", "")
-            self._queues.setdefault(target, deque()).append((msg_id, fields))
-            if target not in self._workers:
-                self._workers[target] = asyncio.create_task(self._work(target))
-
-    async def _work(self, target: str) -> None:
-        queue = self._queues[target]
-        try:
-            while queue:
-                msg_id, fields = queue.popleft()
-                try:
-                    await self._handle(msg_id, fields)
-                finally:
-                    self._local.discard(msg_id)
-        finally:
-            del self._workers[target]
-            if not queue:
-                del self._queues[target]
-
-    async def _wait_workers(self, timeout: float | None = None) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        while self._workers:
-            remaining = None if deadline is None else deadline - loop.time()
-            if remaining is not None and remaining <= 0:
-                break
-            await asyncio.wait(list(self._workers.values()), timeout=remaining)
-
-    async def _cancel_workers(self) -> None:
-        """Stop mid-digest, as a crash would: the messages stay pending for a later run.
-
-        Cancelled again until they end: on Python 3.11 one cancel can be lost, as redis-py
-        writes under ``asyncio.wait_for``, which swallows a cancel that arrives as the write
-        completes (CPython gh-86296); the worker would go on posting its digest.
-        """
-        tasks = list(self._workers.values())
-        pending = set(tasks)
-        while pending:
-            for task in pending:
-                task.cancel()
-            _done, pending = await asyncio.wait(pending, timeout=CANCEL_AGAIN_S)
-        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def drain_once(self) -> int:
         """Deliver what the stream holds now (own pending, idle claims, new); messages done."""
@@ -345,13 +299,9 @@ class WebhookSender:
         batch = await self._read(1000, None, history=True)
         batch += await self._autoclaim()
         batch += await self._read(1000, None)
-        self._dispatch(batch)
-        try:
-            await self._wait_workers()
-        except asyncio.CancelledError:
-            # Stop mid-digest as a crash would: the messages stay pending for a later run.
-            await self._cancel_workers()
-            raise
+        self.queues.dispatch(batch)
+        # Cancelled, it stops mid-digest as a crash would: the messages stay pending.
+        await self.queues.join()
         return self.stats.messages + self.stats.dead - before
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -359,32 +309,32 @@ class WebhookSender:
         try:
             await self._run(stop)
         except asyncio.CancelledError:
-            await self._cancel_workers()
+            await self.queues.cancel()
             raise
 
     async def _run(self, stop: asyncio.Event) -> None:
         await self.ensure_group()
         loop = asyncio.get_running_loop()
         last_claim = loop.time() - self.settings.claim_every_s
-        self._dispatch(await self._read(1000, None, history=True))
+        self.queues.dispatch(await self._read(1000, None, history=True))
         while not stop.is_set():
             try:
                 if loop.time() - last_claim >= self.settings.claim_every_s:
                     last_claim = loop.time()
                     await self._heartbeat()
-                    self._dispatch(await self._autoclaim())
-                room = self.settings.max_inflight - len(self._local)
+                    self.queues.dispatch(await self._autoclaim())
+                room = self.settings.max_inflight - len(self.queues.held)
                 if room <= 0:
                     await asyncio.sleep(self.settings.block_ms / 1000)
                     continue
                 count = min(self.settings.batch, room)
-                self._dispatch(await self._read(count, self.settings.block_ms))
+                self.queues.dispatch(await self._read(count, self.settings.block_ms))
             except RedisError as exc:
                 log.warning("webhook outbox read failed: %s", exc)
                 await asyncio.sleep(1.0)
-        await self._wait_workers(self.settings.stop_grace_s)
+        await self.queues.wait(self.settings.stop_grace_s)
         # Unfinished messages stay pending: the next run (or another process) claims them.
-        await self._cancel_workers()
+        await self.queues.cancel()
 
     # -- one message ------------------------------------------------------------------------
 

@@ -201,7 +201,7 @@ async def test_a_worker_that_lost_its_cancel_is_stopped_all_the_same(
         await asyncio.sleep(3600)  # the backoff wait that follows, then the next post
         went_on.append(msg_id)
 
-    s._handle = handle  # type: ignore[method-assign]
+    s.queues.handle = handle
     task = asyncio.create_task(s.drain_once())
     await asyncio.wait_for(started.wait(), 10)
     task.cancel()

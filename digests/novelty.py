@@ -60,7 +60,6 @@ what it tells.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -180,6 +179,7 @@ class _Profile:
     act: str  # the fact's specific type, or ''
     acts: frozenset[str]  # its act, or for background facts the acts its cue words name
     changes: frozenset[str]  # '%group' markers of the changes of state it reports (reopened)
+    sides: frozenset[tuple[int, int]]  # the sides of opposite pairs it uses (rose / fell)
 
 
 @lru_cache(maxsize=65_536)
@@ -282,7 +282,7 @@ _PARTICLES = ("nieder", "wieder", "heraus", "hinaus", "zurück", "zusammen")
 _TERM, _FUNCTION, _FINAL = 0, 1, 2  # how a word of a member is found
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=100_000)
 def _lemma(word: str, code: str) -> str:
     return str(simplemma.lemmatize(word, lang=code)).lower()
 
@@ -344,13 +344,17 @@ class _Member:
 
 
 def _element(word: str, code: str) -> _Element:
-    low = word.lower()
-    if low in _function_words(code) or len(low) < 3:
-        return (_FUNCTION, frozenset({low}))
-    lemma = _lemma(word, code)
+    """How one word of a member is found: a content word among the fact's lemmas, a
+    function word among the sentence's words ('go|went|gone': any of these forms)."""
+    alternatives = [w.lower() for w in word.split("|")]
+    if any(a in _function_words(code) or len(a) < 3 for a in alternatives):
+        return (_FUNCTION, frozenset(alternatives))
     bilingual = _bilingual_keys(code)
-    forms = {low, lemma, bilingual.get(lemma, ""), bilingual.get(low, "")} - {""}
-    return (_TERM, frozenset(forms))
+    forms: set[str] = set()
+    for low in alternatives:
+        lemma = _lemma(low, code)
+        forms |= {low, lemma, bilingual.get(lemma, ""), bilingual.get(low, "")}
+    return (_TERM, frozenset(forms - {""}))
 
 
 def _variants(words: list[str], code: str) -> list[tuple[_Element, ...]]:
@@ -378,10 +382,10 @@ def _paraphrases(code: str) -> dict[str, tuple[_Member, ...]]:
         variants = _variants(phrase.split(), code)
         for elements in variants if whole else variants[1:]:
             terms = [forms for kind, forms in elements if kind == _TERM]
-            if not terms:
-                continue
+            # cheapest test first: lemmas of the fact, then the sentence's words
+            elements = tuple(sorted(elements, key=lambda e: e[0]))
             member = _Member(elements, tuple(adds.items()))
-            for form in terms[0]:
+            for form in terms[0] if terms else ():  # a member needs a content word
                 index.setdefault(form, []).append(member)
 
     other = "en" if code == "de" else "de"
@@ -418,14 +422,30 @@ def _opposites() -> tuple[tuple[frozenset[str], frozenset[str]], ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=1)
+def _side_of() -> dict[str, tuple[tuple[int, int], ...]]:
+    out: dict[str, list[tuple[int, int]]] = {}
+    for i, pair in enumerate(_opposites()):
+        for side in (0, 1):
+            for key in pair[side]:
+                out.setdefault(key, []).append((i, side))
+    return {key: tuple(v) for key, v in out.items()}
+
+
+def _sides(keys: dict[str, float]) -> frozenset[tuple[int, int]]:
+    """(pair, side) of every opposite pair whose words a fact uses."""
+    side_of = _side_of()
+    return frozenset(s for key in keys if key in side_of for s in side_of[key])
+
+
 def _opposed(f: _Profile, k: _Profile) -> bool:
     """One fact reports one side of an opposite pair, the other only the other side."""
-    for a, b in _opposites():
-        fa, fb = not f.keyset.isdisjoint(a), not f.keyset.isdisjoint(b)
-        ka, kb = not k.keyset.isdisjoint(a), not k.keyset.isdisjoint(b)
-        if (fa and kb and not ka and not fb) or (fb and ka and not kb and not fa):
-            return True
-    return False
+    if not f.sides or not k.sides:
+        return False
+    return any(
+        (i, 1 - side) in k.sides and (i, side) not in k.sides and (i, 1 - side) not in f.sides
+        for i, side in f.sides
+    )
 
 
 def _at_clause_end(particle: str, sentence: str) -> bool:
@@ -443,7 +463,8 @@ def _at_clause_end(particle: str, sentence: str) -> bool:
 
 def _paraphrased(f: Fact) -> tuple[tuple[tuple[str, float], ...], frozenset[str]]:
     """(keys to add, keys to remove) for the paraphrase members a fact uses."""
-    index = _paraphrases(lexicon_language(f.language))
+    code = lexicon_language(f.language)
+    index = _paraphrases(code)
     terms = {t[1:] if t[0] == QUOTED else t: t for t in f.terms}
     words: frozenset[str] | None = None
     adds: dict[str, float] = {}
@@ -462,7 +483,15 @@ def _paraphrased(f: Fact) -> tuple[tuple[tuple[str, float], ...], frozenset[str]
                     if words is None:
                         words = frozenset(_WORD.findall(f.sentence.lower()))
                     if forms.isdisjoint(words):
-                        break
+                        # 'took' for 'take', 'gebracht' for 'bringen': the words that begin
+                        # like a form (after a participle's 'ge'), lemmatised only now
+                        initials = {form[0] for form in forms}
+                        if not any(
+                            (w[0] in initials or (w[:2] == "ge" and w[2:3] in initials))
+                            and _lemma(w, code) in forms
+                            for w in words
+                        ):
+                            break
                     matched.extend(t for t in forms if t in terms)
                 else:
                     particle = next(iter(forms))
@@ -477,7 +506,7 @@ def _paraphrased(f: Fact) -> tuple[tuple[tuple[str, float], ...], frozenset[str]
                 used.update(matched)
                 for t in matched:
                     removes.add(_term_key(terms[t])[0])
-                    removes |= _cue_concepts(lexicon_language(f.language)).get(t, frozenset())
+                    removes |= _cue_concepts(code).get(t, frozenset())
                 for key, w in member.adds:
                     adds[key] = max(adds.get(key, 0.0), w)
     return tuple(adds.items()), frozenset(removes - adds.keys())
@@ -583,6 +612,7 @@ def _profile(f: Fact) -> _Profile:
         act=act,
         acts=acts,
         changes=frozenset(changes),
+        sides=_sides(keys),
     )
 
 
@@ -607,8 +637,11 @@ def _profile_of(f: Fact) -> _Profile:
             _BY_CONTENT.clear()
         p = _BY_CONTENT[content] = _profile(f)
     if p.fact is not f:
-        p = copy.copy(p)
-        p.fact = f
+        clone = object.__new__(_Profile)
+        for name in _Profile.__slots__:
+            setattr(clone, name, getattr(p, name))
+        clone.fact = f
+        p = clone
     _PROFILES[id(f)] = (f, p)
     return p
 
@@ -934,7 +967,7 @@ def _best(f: _Profile, known: Sequence[_Profile], story: _Story) -> Match | None
     return best
 
 
-_INDEX_FROM = 64  # below this many known facts a plain scan is cheaper than an index
+_INDEX_FROM = 256  # below this many known facts a plain scan is cheaper than an index
 
 
 class _Index:

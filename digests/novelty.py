@@ -60,6 +60,7 @@ what it tells.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -543,7 +544,7 @@ def _profile(f: Fact) -> _Profile:
     quoted: list[str] = []
     places: set[str] = set()
     cached = _TERM_KEYS.get
-    for term in f.terms:
+    for term in sorted(f.terms):  # one order: sums of weights come out the same in every run
         if term == NEGATION:
             continue
         if term[0] == "^":
@@ -570,7 +571,7 @@ def _profile(f: Fact) -> _Profile:
             keys[key] = max(keys.get(key, 0.0), w)
             if key[0] in "~=":
                 neutral.add(key)
-    for a in f.actors:
+    for a in sorted(f.actors):
         key = _actor_key(a)
         keys[key] = _W_ACTOR
         neutral.add(key)
@@ -578,7 +579,7 @@ def _profile(f: Fact) -> _Profile:
     units: dict[str, set[str]] = {}
     for q, unit in counted:
         units.setdefault(q, set()).add(unit)
-    for q in quantities:
+    for q in sorted(quantities):
         keys["#" + q] = _W_FIGURE
         neutral.add("#" + q)
     act = f.type if f.type in _ACTS else ""
@@ -822,7 +823,8 @@ def _act_words() -> dict[str, frozenset[str]]:
 
 
 def _content_weight(f: _Profile, keys: frozenset[str]) -> float:
-    return sum(f.keys[x] for x in keys if x[0] not in "@#")
+    # fsum: the same total in whatever order the set is walked
+    return math.fsum(f.keys[x] for x in keys if x[0] not in "@#")
 
 
 def _agent_vetoed(f: _Profile, k: _Profile, story: _Story | None = None) -> bool:
@@ -921,7 +923,7 @@ def _figures_known(f: _Profile, known: Sequence[_Profile], story: _Story) -> Mat
     if not f.quantities or not known:
         return None
     sources: list[_Profile] = []
-    for q in f.quantities:
+    for q in sorted(f.quantities):  # in one order, so the reported source is stable
         found = [
             k
             for k in known
@@ -955,10 +957,10 @@ def _figures_known(f: _Profile, known: Sequence[_Profile], story: _Story) -> Mat
 def _best(f: _Profile, known: Sequence[_Profile], story: _Story) -> Match | None:
     best: Match | None = None
     mask = f.mask
-    need = 1 if f.quantities else 2  # see _compare: two shared keys, or a figure
     for k in known:
-        if (mask & k.mask).bit_count() < need:
-            continue  # fewer shared keys than any match needs
+        if not mask & k.mask:
+            continue  # no key in common (two common keys may share a bit: no count here,
+            # or the outcome would hang on the process's string hashing)
         m = _compare(f, k, story)
         if m is not None and (best is None or m.score > best.score):
             best = m

@@ -462,54 +462,59 @@ def _at_clause_end(particle: str, sentence: str) -> bool:
     return False
 
 
+_UNCHANGED: tuple[tuple[tuple[str, float], ...], frozenset[str]] = ((), frozenset())
+
+
 def _paraphrased(f: Fact) -> tuple[tuple[tuple[str, float], ...], frozenset[str]]:
     """(keys to add, keys to remove) for the paraphrase members a fact uses."""
     code = lexicon_language(f.language)
     index = _paraphrases(code)
-    terms = {t[1:] if t[0] == QUOTED else t: t for t in f.terms}
+    terms = f.terms  # words inside a quotation ('"...') are phrasing, not paraphrased
+    starts = [m for t in sorted(t for t in terms if t in index) for m in index[t]]
+    if not starts:
+        return _UNCHANGED
     words: frozenset[str] | None = None
     adds: dict[str, float] = {}
     removes: set[str] = set()
     used: set[str] = set()
-    for term in terms:
-        for member in index.get(term, ()):
-            matched: list[str] = []
-            for kind, forms in member.elements:
-                if kind == _TERM:
-                    hit = next((t for t in forms if t in terms and t not in used), None)
-                    if hit is None:
+    for member in dict.fromkeys(starts):
+        matched: list[str] = []
+        for kind, forms in member.elements:
+            if kind == _TERM:
+                hit = next((t for t in forms if t in terms and t not in used), None)
+                if hit is None:
+                    break
+                matched.append(hit)
+            elif kind == _FUNCTION:
+                if words is None:
+                    words = frozenset(_WORD.findall(f.sentence.lower()))
+                if forms.isdisjoint(words):
+                    # 'took' for 'take', 'gebracht' for 'bringen': the words that begin
+                    # like a form (after a participle's 'ge'), lemmatised only now
+                    initials = {form[0] for form in forms}
+                    if not any(
+                        (w[0] in initials or (w[:2] == "ge" and w[2:3] in initials))
+                        and _lemma(w, code) in forms
+                        for w in words
+                    ):
                         break
-                    matched.append(hit)
-                elif kind == _FUNCTION:
-                    if words is None:
-                        words = frozenset(_WORD.findall(f.sentence.lower()))
-                    if forms.isdisjoint(words):
-                        # 'took' for 'take', 'gebracht' for 'bringen': the words that begin
-                        # like a form (after a participle's 'ge'), lemmatised only now
-                        initials = {form[0] for form in forms}
-                        if not any(
-                            (w[0] in initials or (w[:2] == "ge" and w[2:3] in initials))
-                            and _lemma(w, code) in forms
-                            for w in words
-                        ):
-                            break
-                    matched.extend(t for t in forms if t in terms)
-                else:
-                    particle = next(iter(forms))
-                    if not _at_clause_end(particle, f.sentence):
-                        break
-                    if particle in terms:
-                        matched.append(particle)
+                matched.extend(t for t in forms if t in terms)
             else:
-                if all(key[0] == "%" for key, _ in member.adds):
-                    adds.update(member.adds)  # the word itself: only the change it marks
-                    continue
-                used.update(matched)
-                for t in matched:
-                    removes.add(_term_key(terms[t])[0])
-                    removes |= _cue_concepts(code).get(t, frozenset())
-                for key, w in member.adds:
-                    adds[key] = max(adds.get(key, 0.0), w)
+                particle = next(iter(forms))
+                if not _at_clause_end(particle, f.sentence):
+                    break
+                if particle in terms:
+                    matched.append(particle)
+        else:
+            if all(key[0] == "%" for key, _ in member.adds):
+                adds.update(member.adds)  # the word itself: only the change it marks
+                continue
+            used.update(matched)
+            for t in matched:
+                removes.add(_term_key(t)[0])
+                removes |= _cue_concepts(code).get(t, frozenset())
+            for key, w in member.adds:
+                adds[key] = max(adds.get(key, 0.0), w)
     return tuple(adds.items()), frozenset(removes - adds.keys())
 
 

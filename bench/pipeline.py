@@ -201,8 +201,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                     f"{trips / len(arts):.2f} round trips/article"
                 )
             results["fresh_rates"] = rates
-            results["fresh_median"] = statistics.median(rates)
-            results["client_cpu_ms_median"] = statistics.median(cpu_ms)
+            if rates:  # --runs 0: growth only
+                results["fresh_median"] = statistics.median(rates)
+                results["client_cpu_ms_median"] = statistics.median(cpu_ms)
 
             # (2) cost per article as the store grows. Each size gets a store of its own
             # (its own key prefix), filled with that many synthetic articles (spread over the
@@ -265,10 +266,11 @@ def main() -> None:
         sys.exit(f"{CORPUS} not found")
     results = asyncio.run(run(args))
     print()
-    print(
-        f"pipeline, fresh store: {results['fresh_median']:.1f} articles/s (median of "
-        f"{args.runs}; one process; Redis in its own process)"
-    )
+    if "fresh_median" in results:
+        print(
+            f"pipeline, fresh store: {results['fresh_median']:.1f} articles/s (median of "
+            f"{args.runs}; one process; Redis in its own process)"
+        )
     if "cost_ratio" in results:
         g = results["growth"]
         print(

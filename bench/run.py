@@ -41,6 +41,7 @@ PLANS: dict[str, tuple[list[str], list[str]]] = {
     "poller": (["--feeds", "5000", "--rss-feeds", "10000", "--runs", "3"],
                ["--feeds", "500", "--rss-feeds", "1000", "--runs", "1"]),
     "delivery": ([], ["--chats", "60", "--backlog", "120", "--steady-seconds", "5"]),
+    "workers": (["--articles", "3000", "--runs", "3"], ["--articles", "600", "--runs", "1"]),
 }
 
 
@@ -108,11 +109,23 @@ def _delivery_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
     )]
 
 
+def _workers_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
+    if not data:
+        return []
+    medians = data["medians"]
+    return [(
+        "(g) 1 vs 2 workers on the pipeline",
+        f"one worker {medians['onex1']:.1f} art/s, two sharing it {medians['allx2']:.1f} art/s "
+        f"({data['ratio']:.2f}x); one alone taking turns {medians['allx1']:.1f} art/s",
+    )]
+
+
 SUMMARIES: dict[str, Callable[[dict[str, Any]], list[tuple[str, str]]]] = {
     "dedup": _dedup_rows,
     "pipeline": _pipeline_rows,
     "poller": _poller_rows,
     "delivery": _delivery_rows,
+    "workers": _workers_rows,
 }
 
 
@@ -137,8 +150,6 @@ def main() -> int:
             print(f"bench {name} failed (exit {done.returncode})", file=sys.stderr)
             return 1
     rows = [row for name in PLANS for row in SUMMARIES[name](_load(name))]
-    rows.append(("(g) 1 vs 2 workers on the pipeline",
-                 "not measured: one worker runs the pipeline at a time (see README)"))
     machine = {
         "platform": platform.platform(),
         "python": platform.python_version(),

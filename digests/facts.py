@@ -266,6 +266,7 @@ class _Info:
     name_like: bool  # capitalised and unknown to the dictionary: a name ('Corvane', 'RSPB')
     phrases: tuple[tuple[tuple[str, ...], _Cue], ...]  # multiword cues starting here
     cueish: bool  # has cues, phrases or is a light verb: worth a look in the cue scan
+    marked: bool  # a number word, a background marker or a separable particle
 
 
 @lru_cache(maxsize=300_000)
@@ -329,6 +330,7 @@ def _word_info(text: str, code: str) -> _Info:
             + (lang.phrases.get(low, ()) if low != lemma else ())
         ),
         cueish=bool(cues or phrases or lemma in lang.light_verbs),
+        marked=low in lang.numberish or low in lang.background_markers or low in lang.particles,
         name_like=cap
         and not stop
         and len(text) > 2
@@ -940,10 +942,13 @@ def _find_persons(toks: list[_Tok], lang: _Lang) -> list[tuple[int, int, str]]:
     return out
 
 
-def _fuzzy_person(text: str, key: str, known: dict[str, str], lang: str) -> str | None:
-    """A surname spelt another way than a person met before ('Zelenskij' ~ 'Selenskyj')."""
+def _fuzzy_person(
+    text: str, key: str, known: dict[str, str], lang: str, unknown: bool = False
+) -> str | None:
+    """A surname spelt another way than a person met before ('Zelenskij' ~ 'Selenskyj').
+    ``unknown``: the caller knows ``text`` is no dictionary word (``_Info.name_like``)."""
     close = [k for k in known if k[:1] == key[:1] and abs(len(k) - len(key)) <= 2 and len(k) >= 5]
-    if not close or simplemma.is_known(text, lang):
+    if not close or (not unknown and simplemma.is_known(text, lang)):
         return None
     best = process.extractOne(key, close, scorer=fuzz.ratio, score_cutoff=_PERSON_FUZZ)
     return known[best[0]] if best else None
@@ -953,12 +958,15 @@ def _fuzzy_person(text: str, key: str, known: dict[str, str], lang: str) -> str 
 # numbers
 
 
+_SEPARATOR = re.compile(r"[.,]")
+
+
 def _parse_number(raw: str, lang: str) -> float | None:
     s = raw.replace("\u00a0", " ").replace("\u202f", " ")
     if " " in s:
         s = s.replace(" ", "")
-    groups = re.split(r"[.,]", s)
-    seps = re.findall(r"[.,]", s)
+    groups = _SEPARATOR.split(s)
+    seps = _SEPARATOR.findall(s)
     try:
         if not seps:
             return float(s)
@@ -966,7 +974,7 @@ def _parse_number(raw: str, lang: str) -> float | None:
             if len(set(seps)) == 2:  # '1.234,5' or '1,234.5': the last one is decimal
                 dec = seps[-1]
                 head, _, tail = s.rpartition(dec)
-                return float(re.sub(r"[.,]", "", head) + "." + tail)
+                return float(_SEPARATOR.sub("", head) + "." + tail)
             return float(s.replace(".", "").replace(",", ""))
         if lang == "de":
             return float(s.replace(".", "").replace(",", "."))
@@ -1072,13 +1080,19 @@ def _word_value(toks: list[_Tok], i: int, lang: _Lang) -> tuple[int, bool]:
     return 0, False
 
 
-def _extract_numbers(toks: list[_Tok], lang: _Lang) -> list[tuple[str, bool]]:
+def _extract_numbers(
+    toks: list[_Tok], lang: _Lang, starts: list[int] | None = None
+) -> list[tuple[str, bool]]:
     """Dates, years and figures as ``(normalised, salient)``.
 
     A figure is *salient* when it is reported, not a descriptor: not inside a
     quotation, not glued by a hyphen to the next word ('250-Gramm-Packung',
     'six-month'), not the ordinal of a time unit ('88th minute'). Clock times and
     designators after a name ('Fold 3', 'Staatsstraße 38') are no figures at all.
+
+    ``starts``: ascending token indices that may start a figure or a date (numbers,
+    dates, number words, months, capitalised words among the first three), any superset
+    of them; the tokens in between are passed over (default: every token).
     """
     out: list[tuple[str, bool]] = []
     n = len(toks)
@@ -1087,7 +1101,16 @@ def _extract_numbers(toks: list[_Tok], lang: _Lang) -> list[tuple[str, bool]]:
     def at(k: int) -> _Tok | None:
         return toks[k] if 0 <= k < n else None
 
-    while i < n:
+    if starts is None:
+        starts = list(range(n))
+    c = 0
+    while True:
+        # on to the next token that may start a figure: any other one is passed over
+        while c < len(starts) and starts[c] < i:
+            c += 1
+        if c == len(starts):
+            break
+        i = starts[c]
         t = toks[i]
         if t.kind == "date":
             parts = [p for p in t.text.split(".") if p]
@@ -1099,7 +1122,7 @@ def _extract_numbers(toks: list[_Tok], lang: _Lang) -> list[tuple[str, bool]]:
                 out.append((_date(year, month, day), False))
             i += 1
             continue
-        if t.kind == "word" and t.low in lang.months and t.cap:
+        if t.kind == "word" and t.cap and t.low in lang.months:
             # 'April 26, 2025' / 'April 2025'
             nx = at(i + 1)
             if nx is not None and nx.kind == "num" and nx.text.isdigit():
@@ -1124,7 +1147,8 @@ def _extract_numbers(toks: list[_Tok], lang: _Lang) -> list[tuple[str, bool]]:
         ordinal = False
         if t.kind == "num":
             value = _parse_number(t.text, lang.code)
-        elif t.kind == "word" and t.info is not None and (t.info.num or t.cap):
+        elif t.kind == "word" and t.info is not None and (t.info.num or (t.cap and i < 3)):
+            # _word_value is 0 for any other word (most capitalised German nouns)
             word, ordinal = _word_value(toks, i, lang)
             value = float(word) if word else None
         if value is None:
@@ -1335,6 +1359,16 @@ def _english_finite(words: list[_Tok], lang: _Lang) -> bool:
     return False
 
 
+def _has_verb(words: list[_Tok], lang: _Lang) -> bool:
+    """Whether any of ``words`` is a verb form (_is_verbish), most of them ruled out by the
+    word's own flag before the call."""
+    for i, t in enumerate(words):
+        info = t.info
+        if info is not None and info.verbish and _is_verbish(t, lang, i == 0):
+            return True
+    return False
+
+
 def _is_verbish(t: _Tok, lang: _Lang, first: bool) -> bool:
     info = t.info
     if info is None or not info.verbish:
@@ -1362,8 +1396,11 @@ def _quote_spans(sentence: str) -> list[tuple[int, int]]:
     return [m.span() for m in _QUOTE_SPAN.finditer(sentence)]
 
 
+_QUOTE_CHAR = re.compile('[„“«»"]')
+
+
 def _has_quote_char(s: str) -> bool:
-    return any(c in s for c in '„“«»"')
+    return _QUOTE_CHAR.search(s) is not None
 
 
 def _prepare(toks: list[_Tok], lang: _Lang) -> list[tuple[int, int, str]]:
@@ -1394,13 +1431,21 @@ def _analyse(
     background = False  # 'damals', 'bereits': a recounted earlier event may follow
     number_words = lang.numberish
     background_words = lang.background_markers
+    particles = lang.particles
+    particles_at: list[int] = []  # separable particles ('steht … aus')
+    figure_at: list[int] = []  # tokens that may start a figure, for _extract_numbers
     clause = 0
     next_clause = 1
     outer: list[int] = []  # clauses interrupted by an open parenthesis
     first_word_seen = False
     mentions = list(mentions)
+    cueish: list[int] = []  # words without a role that may carry a cue, for the cue scan
+    # Tokens and quotations are both in text order, so the only quotation that can hold
+    # a token is the first one not ending before it.
+    q = 0
     for idx, t in enumerate(toks):
-        if t.kind == "punct" and t.text in _CLAUSE_PUNCT:
+        kind = t.kind
+        if kind == "punct" and t.text in _CLAUSE_PUNCT:
             if t.text == ")" and outer:
                 # the parenthesis ends, its clause goes on: 'Oberreuter (CDU) ist … gereist'
                 clause, first_word_seen = outer.pop(), True
@@ -1413,16 +1458,29 @@ def _analyse(
             continue
         t.clause = clause
         if spans:
-            t.quoted = any(qs < t.start and t.end < qe for qs, qe in spans)
-        if t.kind != "word":
-            if t.kind in ("num", "date"):
+            while q < len(spans) and spans[q][1] <= t.end:
+                q += 1
+            t.quoted = q < len(spans) and spans[q][0] < t.start and t.end < spans[q][1]
+        if kind != "word":
+            if kind in ("num", "date"):
                 has_number = True
+                figure_at.append(idx)
             continue
         last_word[clause] = idx
-        if t.low in number_words:
-            has_number = True
-        if t.low in background_words:
-            background = True
+        winfo = t.info
+        if winfo is None or winfo.marked:  # most words are none of these
+            low = t.low
+            if low in number_words:
+                has_number = True
+                figure_at.append(idx)  # a number word or a month
+            elif idx < 3 and t.cap:
+                figure_at.append(idx)  # 'Zwei der sechs Verletzten …'
+            if low in background_words:
+                background = True
+            if low in particles:
+                particles_at.append(idx)
+        elif idx < 3 and t.cap:
+            figure_at.append(idx)  # 'Zwei der sechs Verletzten …'
         if not first_word_seen:
             first_word_seen = True
             subs = lang.subordinators if clause else lang.clause0_subordinators
@@ -1433,20 +1491,21 @@ def _analyse(
                 relative.add(clause)
         if t.role:
             continue
-        winfo = t.info
         if t.cap and known_persons and winfo is not None:
             key = known_persons.get(winfo.pkey) or (
                 known_persons.get(winfo.pkey_gen) if winfo.pkey_gen else None
             )
             if key is None and winfo.name_like and len(winfo.pkey) >= 5:
                 # only a word the dictionary does not know can be a respelt surname
-                key = _fuzzy_person(t.text, winfo.pkey, known_persons, lang.code)
+                key = _fuzzy_person(t.text, winfo.pkey, known_persons, lang.code, True)
             if key:
                 t.role = "person"
                 mentions.append((idx, idx + 1, key))
                 continue
         if t.title:
             t.role = "title"
+        elif winfo is not None and winfo.cueish:
+            cueish.append(idx)
     mentions.sort()
     actors = frozenset(m[2] for m in mentions)
 
@@ -1467,13 +1526,17 @@ def _analyse(
         groups.append((a, b, {actor}))
     # A group governed by a locative preposition names a place, not who acts:
     # 'in der polnischen Hauptstadt', 'in Russland'.
-    places = {ga for ga, _, _ in groups if _after_locative(toks, ga, lang)}
-    affiliations = frozenset(
-        f"{person}={states[0]}"
-        for _, _, members in groups
-        if len(states := [m for m in members if not m.startswith("person:")]) == 1
-        for person in members
-        if person.startswith("person:")
+    places = {ga for ga, _, _ in groups if _after_locative(toks, ga, lang)} if groups else set()
+    affiliations = (
+        frozenset(
+            f"{person}={states[0]}"
+            for _, _, members in groups
+            if len(states := [m for m in members if not m.startswith("person:")]) == 1
+            for person in members
+            if person.startswith("person:")
+        )
+        if groups
+        else frozenset()
     )
 
     # --- cues
@@ -1511,7 +1574,8 @@ def _analyse(
     n = len(toks)
     light: list[int] = []
     noun_hits: list[tuple[_Cue, int]] = []
-    for idx, t in enumerate(toks):
+    for idx in cueish:  # no other token has a cue, a phrase or a light verb
+        t = toks[idx]
         info = t.info
         if info is None or t.role or not info.cueish:
             continue
@@ -1546,17 +1610,19 @@ def _analyse(
                 phrase_toks.update(range(idx, idx + k))
     # A light verb takes the type of its object noun: 'äußerten Bedenken',
     # 'voiced concern' are criticism, not a plain statement.
-    light_clauses = {toks[i].clause for i in light}
-    for cue, idx in noun_hits:
-        add_cue(cue, idx, verb=toks[idx].clause in light_clauses)
-    nominal_clauses = {toks[i].clause for _, i in noun_hits}
-    for i in light:
-        if toks[i].clause not in nominal_clauses:
-            add_cue(_SAY, i)
+    if noun_hits:
+        light_clauses = {toks[i].clause for i in light}
+        for cue, idx in noun_hits:
+            add_cue(cue, idx, verb=toks[idx].clause in light_clauses)
+    if light:
+        nominal_clauses = {toks[i].clause for _, i in noun_hits}
+        for i in light:
+            if toks[i].clause not in nominal_clauses:
+                add_cue(_SAY, i)
     if lang.code == "de":
         _separable_cues(toks, lang, add_cue, last_word)
 
-    if any(h[0] == "military_action" for h in hits) and _mentions_hazard(toks, lang):
+    if hits and any(h[0] == "military_action" for h in hits) and _mentions_hazard(toks, lang):
         # 'the quake struck', 'das Feuer zerstörte': a natural hazard is the subject,
         # so 'strike', 'hit', 'destroy' describe it, not an armed act.
         hits = [h for h in hits if h[0] != "military_action"]
@@ -1568,9 +1634,11 @@ def _analyse(
         if prev is None or w > prev[0]:
             best[typ_] = (w, pos)
 
-    figures = _extract_numbers(toks, lang) if has_number else []
-    numbers = [x for x, _ in figures]
-    quantities = [x for x, salient in figures if salient and not _is_date_or_year(x)]
+    figures = _extract_numbers(toks, lang, figure_at) if has_number else []
+    numbers = [x for x, _ in figures] if figures else []
+    quantities = (
+        [x for x, salient in figures if salient and not _is_date_or_year(x)] if figures else []
+    )
     if quantities:
         # A figure with a counting cue ('Zahl', 'toll') or a casualty verb ('getötet',
         # 'killed', 'ums Leben') is a number_estimate; on a tie with an act it wins over
@@ -1649,9 +1717,10 @@ def _analyse(
     terms: set[str] = set(concepts)
     negated = False
     locatives = lang.locatives
+    add_terms = terms.update
     for i, t in enumerate(toks):
         info = t.info
-        if info is None or t.clause in relative:
+        if info is None or (relative and t.clause in relative):
             continue
         if info.negation and not _in_short_quote(t, spans):
             negated = True
@@ -1667,13 +1736,17 @@ def _analyse(
             and not (i > 1 and toks[i - 2].low == "according")  # 'according to INGV'
         ):
             terms.add("^" + info.pkey)
-        if info.terms and i not in phrase_toks:
+        if info.terms and (not phrase_toks or i not in phrase_toks):
             if t.quoted:
-                terms.update(QUOTED + x for x in info.terms)
+                add_terms(QUOTED + x for x in info.terms)
             else:
-                terms.update(info.terms)
+                add_terms(info.terms)
     # Polarity: 'confirmed' and 'not (yet) confirmed' must never match.
-    if negated or (lang.code == "de" and _has_particle_verb(toks, lang, "ausstehen")):
+    if negated or (
+        lang.code == "de"
+        and particles_at
+        and _has_particle_verb(toks, lang, "ausstehen", particles_at)
+    ):
         concepts.add(NEGATION)
         terms.add(NEGATION)
     if relative and len(terms) - len(concepts) < 3:
@@ -1875,10 +1948,12 @@ def _mentions_hazard(toks: list[_Tok], lang: _Lang) -> bool:
     return any(t.info is not None and not hazards.isdisjoint(t.info.terms) for t in toks)
 
 
-def _has_particle_verb(toks: list[_Tok], lang: _Lang, verb: str) -> bool:
-    """Whether a German split verb such as 'steht … aus' (ausstehen) occurs."""
-    for i, t in enumerate(toks):
-        if t.kind == "word" and t.low in lang.particles and verb.startswith(t.low):
+def _has_particle_verb(toks: list[_Tok], lang: _Lang, verb: str, particles_at: list[int]) -> bool:
+    """Whether a German split verb such as 'steht … aus' (ausstehen) occurs;
+    ``particles_at``: the indices of the words that are separable particles."""
+    for i in particles_at:
+        t = toks[i]
+        if verb.startswith(t.low):
             stem = verb[len(t.low) :]
             if any(x.lemma == stem for x in toks[:i] if x.clause == t.clause):
                 return True
@@ -2003,10 +2078,10 @@ def _norm(s: str) -> str:
     return " ".join(_WORD_RUN.findall(s.lower()))
 
 
-def _clean_text(sentence: str, toks: list[_Tok], lang: _Lang) -> str:
-    """The sentence as posted: bullets and a leading coordinating connective trimmed."""
+def _clean_text(sentence: str, words: list[_Tok], lang: _Lang) -> str:
+    """The sentence as posted: bullets and a leading coordinating connective trimmed.
+    ``words``: its word tokens."""
     s = sentence.strip().lstrip("-–—•*·▪► ").strip()
-    words = [t for t in toks if t.kind == "word"]
     if len(words) > 4 and words[0].low in lang.connectives and s.startswith(words[0].text):
         rest = s[len(words[0].text) :].lstrip(" ,")
         if rest and (rest[0].isupper() or rest[0].isdigit() or lang.code == "en"):
@@ -2050,7 +2125,10 @@ def extract_facts(
     title_norm = _norm(title) if title.strip() else ""
     title_probe = max(title_norm.split(" "), key=len)
 
-    units: list[tuple[str, list[_Tok] | None, list[tuple[int, int, str]], str | None]] = []
+    # (sentence, tokens or None when rejected, its words, mentions, rejection reason)
+    units: list[
+        tuple[str, list[_Tok] | None, list[_Tok], list[tuple[int, int, str]], str | None]
+    ] = []
     persons: dict[str, str] = {}
     for p in known_persons:
         key = p.removeprefix("person:")
@@ -2064,7 +2142,7 @@ def extract_facts(
         sentence = text[s:e]
         if len(sentence) < 80 and _matches(lang.related, sentence.strip().lower(), True):
             after_related = True
-            units.append((sentence, None, [], "boilerplate"))
+            units.append((sentence, None, [], [], "boilerplate"))
             continue
         reason = _reject_reason(
             sentence, lang, title_norm, after_related, len(spans) == 1, title_probe
@@ -2073,17 +2151,15 @@ def extract_facts(
             reason = "duplicate"
         seen.add(sentence)
         if reason is not None:
-            units.append((sentence, None, [], reason))
+            units.append((sentence, None, [], [], reason))
             continue
         toks = _tokenize(sentence, code)
         words = [t for t in toks if t.kind == "word"]
         if len(words) < _MIN_WORDS:
-            units.append((sentence, None, [], "fragment"))
+            units.append((sentence, None, [], [], "fragment"))
             continue
-        if not any(_is_verbish(t, lang, i == 0) for i, t in enumerate(words)) and not (
-            lang.code == "en" and _english_finite(words, lang)
-        ):
-            units.append((sentence, None, [], "no_verb"))
+        if not _has_verb(words, lang) and not (lang.code == "en" and _english_finite(words, lang)):
+            units.append((sentence, None, [], [], "no_verb"))
             continue
         # first pass: people introduced by a title or first name anywhere in the text,
         # so a bare surname earlier or later in the article resolves to them
@@ -2091,13 +2167,13 @@ def extract_facts(
         for _, _, key in mentions:
             if key.startswith("person:"):
                 persons[key.removeprefix("person:")] = key
-        units.append((sentence, toks, mentions, None))
+        units.append((sentence, toks, words, mentions, None))
 
     facts: list[Fact] = []
     rejected: list[Rejected] = []
     total = sum(1 for u in units if u[1] is not None)
     index = 0
-    for sentence, maybe_toks, mentions, reason in units:
+    for sentence, maybe_toks, words, mentions, reason in units:
         if maybe_toks is None:
             rejected.append(Rejected(sentence, reason or "noise"))
             continue
@@ -2107,7 +2183,7 @@ def extract_facts(
         facts.append(
             Fact(
                 sentence=sentence,
-                text=_clean_text(sentence, toks, lang),
+                text=_clean_text(sentence, words, lang),
                 type=a.type,
                 actors=a.actors,
                 numbers=a.numbers,

@@ -38,11 +38,12 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from operator import itemgetter, mul
+from typing import Any, cast
 
 import simplemma
 
@@ -458,8 +459,15 @@ _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 _MONTH_AFTER = re.compile(r"\.?[ \xa0]+([^\W\d_]{3,9})\b")
 _MONTH_BEFORE = re.compile(r"\b([^\W\d_]{3,9})\.?[ \xa0]+$")
+_AFTER = (".", " ", "\xa0")  # what _MONTH_AFTER's match must start with
+_BEFORE = (" ", "\xa0", "\n")  # what _MONTH_BEFORE's match must end with ('$' or '\n$')
 _SENTENCE_END = re.compile(r"[.!?…:]['\"”“»«]?\s*$")
 _SENTENCE_BOUNDARY = re.compile(r"(?<=[.!?…])['\"”“»«]?\s+")
+# The same boundaries with the terminator matched instead of looked behind at: the regex
+# engine then skips ahead to the next terminator instead of trying every position.
+_TERMINATED_BOUNDARY = re.compile(r"[.!?…]['\"”“»«]?\s+")
+_TERMINATORS = ".!?…:"
+_CLOSING_QUOTES = "'\"”“»«"
 # Derivational endings that the dictionary also knows as words ("Partner|schaft").
 _BAD_HEADS = ("schaft", "heit", "keit", "ung", "lich", "ling", "tum", "nis")
 # Prefixes that look like words: "Unterstützung" is not a kind of "Stützung".
@@ -774,7 +782,8 @@ def _word_info(word: str, lang: str) -> tuple[tuple[str, ...], bool, bool, bool]
 _Match = tuple[str, str, str]
 
 
-@dataclass(frozen=True, slots=True)
+# eq=False: never compared, and identity equality keeps ``None in words`` a C-level scan
+@dataclass(frozen=True, slots=True, eq=False)
 class _Word:
     """A word form and everything about it that does not depend on where it stands."""
 
@@ -811,14 +820,32 @@ def _new_word(raw: str, lang: str, cache: dict[str, _Word]) -> _Word:
     return info
 
 
-def _words_of(text: str, lang: str) -> tuple[list[_Match], list[_Word]]:
-    """The word matches of ``text`` and their (cached) word information, index by index."""
+_WORD_OF_MATCH = itemgetter(2)
+
+
+def _words_of(text: str, lang: str, punctuation: bool) -> tuple[list[_Match] | None, list[_Word]]:
+    """The word matches of ``text`` and their (cached) word information, index by index.
+
+    ``punctuation``: whether the caller reads what stands before each word. The matches
+    are None when it does not and no hyphen can glue two words: ``_WORD`` alone then
+    finds the same words as ``_TOKEN`` (the optional prefix only ever takes punctuation,
+    whitespace or a hyphen), at a fraction of the cost of trying the prefix everywhere.
+    """
     cache = _WORDS.get(lang)
     if cache is None or len(cache) > _WORDS_MAX:
         cache = _WORDS[lang] = {}
-    found: list[_Match] = _TOKEN.findall(text)
-    get = cache.get
-    return found, [get(w) or _new_word(w, lang, cache) for _, _, w in found]
+    found: list[_Match] | None
+    if punctuation or "-" in text:
+        found = _TOKEN.findall(text)
+        raw = list(map(_WORD_OF_MATCH, found))
+    else:
+        found = None
+        raw = _WORD.findall(text)
+    # map() keeps the per-word work in C; only words not met before take the slow way
+    words = list(map(cache.get, raw))
+    if None in words:
+        return found, [w or _new_word(r, lang, cache) for w, r in zip(words, raw, strict=True)]
+    return found, cast(list[_Word], words)
 
 
 def _match_alias(tokens: list[_Word], i: int, gaz: _Gazetteer) -> tuple[int, str, str] | None:
@@ -841,11 +868,12 @@ def _match_alias(tokens: list[_Word], i: int, gaz: _Gazetteer) -> tuple[int, str
 
 
 def _match_person(
-    tokens: list[_Word], found: list[_Match], i: int, gaz: _Gazetteer, lang: str
+    tokens: list[_Word], found: list[_Match] | None, i: int, gaz: _Gazetteer, lang: str
 ) -> tuple[int, str] | None:
     """(tokens consumed, surname key) for "Given [particles] Surname", an East Asian
     "Surname Given Given", or a name after a role word ("Präsident Putin") at ``i``.
-    ``found``: the matches of ``tokens`` (whether a hyphen glues one to the word before)."""
+    ``found``: the matches of ``tokens`` (whether a hyphen glues one to the word before);
+    None when the text has no hyphen."""
     tok = tokens[i]
     if not tok.capital:
         return None
@@ -856,7 +884,7 @@ def _match_person(
         while (
             j < len(tokens)
             and j - i <= 2
-            and (tokens[j].capital or found[j][1])
+            and (tokens[j].capital or (found is not None and found[j][1]))
             and 2 <= len(tokens[j].fold) <= 7
             and tokens[j].fold not in _STOP[lang]
             and tokens[j].fold not in gaz.first_names
@@ -957,27 +985,29 @@ class _Bag:
 def _scan(text: str, lang: str, weight: float, bag: _Bag, capitals: bool = True) -> None:
     """Add ``text``'s terms, actors and persons to ``bag``; ``capitals``: whether a capital
     letter in mid-sentence may mark a name (not in an English Title Case headline)."""
-    found, tokens = _words_of(text, lang)
-    if not found:
+    # English: a capital after punctuation or at the very start proves nothing.
+    english = lang != "de" and capitals
+    found, tokens = _words_of(text, lang, english)
+    if not tokens:
         return
     gaz = _gazetteer()
     terms, names, surnames = bag.terms, bag.names, bag.surnames
-    # English: a capital after punctuation or at the very start proves nothing.
-    english = lang != "de" and capitals
-    p0, h0, w0 = found[0]
-    starts_text = not p0 and not h0 and text.startswith(w0)
-    n = len(tokens)
-    i = 0
-    while i < n:
-        tok = tokens[i]
+    starts_text = False
+    if found is not None:
+        p0, h0, w0 = found[0]
+        starts_text = not p0 and not h0 and text.startswith(w0)
+    after = 0  # the first token not taken by a name found before
+    for i, tok in enumerate(tokens):
+        if i < after:
+            continue
         if not tok.special and not (tok.capital and (surnames or (i and tokens[i - 1].role))):
             # Most words: no name can start here.
-            named = english and not found[i][0] and (i > 0 or not starts_text)
+            # (found is set whenever english is)
+            named = english and found is not None and not found[i][0] and (i or not starts_text)
             for key, factor, proper in tok.name_terms if named else tok.terms:
                 terms[key] = terms.get(key, 0.0) + weight * factor
                 if proper:
                     names[key] = names.get(key, 0.0) + weight * factor
-            i += 1
             continue
         alias = _match_alias(tokens, i, gaz) if tok.special else None
         if alias:
@@ -988,7 +1018,7 @@ def _scan(text: str, lang: str, weight: float, bag: _Bag, capitals: bool = True)
                 terms[key] = terms.get(key, 0.0) + weight
             elif actor:
                 bag.actors[actor] = bag.actors.get(actor, 0.0) + weight
-            i += n_alias
+            after = i + n_alias
             continue
         person = _match_person(tokens, found, i, gaz, lang)
         if person is None and tok.capital and _name_key(tok.fold) in surnames:
@@ -1005,14 +1035,13 @@ def _scan(text: str, lang: str, weight: float, bag: _Bag, capitals: bool = True)
             # Persons stay terms too, weakly: another outlet may name them without a
             # first name, and then they are only a term there.
             terms[key] = terms.get(key, 0.0) + weight * PERSON_TERM
-            i += n_person
+            after = i + n_person
             continue
-        named = english and not found[i][0] and (i > 0 or not starts_text)
+        named = english and found is not None and not found[i][0] and (i or not starts_text)
         for key, factor, proper in tok.name_terms if named else tok.terms:
             terms[key] = terms.get(key, 0.0) + weight * factor
             if proper:
                 names[key] = names.get(key, 0.0) + weight * factor
-        i += 1
 
 
 def _title_case(text: str) -> bool:
@@ -1032,13 +1061,13 @@ def _segments(article: Article) -> list[tuple[str, float]]:
         line = raw.strip()
         if not line:
             continue
-        if not _SENTENCE_END.search(line) and len(line.split()) <= 6:
+        if not _ends_sentence(line) and len(line.split()) <= 6:
             # Menus, captions and crossheads: some signal, mostly noise.
             out.append((line, 0.3))
             continue
         if seen >= SCAN_CHARS:
             break
-        for sentence in _SENTENCE_BOUNDARY.split(line):
+        for sentence in _sentences(line):
             if seen >= SCAN_CHARS:
                 break
             if seen < LEAD_CHARS:
@@ -1050,6 +1079,25 @@ def _segments(article: Article) -> list[tuple[str, float]]:
             out.append((sentence, weight))
             seen += len(sentence)
     return out
+
+
+def _ends_sentence(line: str) -> bool:
+    """``_SENTENCE_END.search(line)`` for a stripped line: nothing can follow the closing
+    mark, so only the last two characters decide."""
+    last = line[-1:]
+    if last and last in _TERMINATORS:
+        return True
+    return bool(last) and last in _CLOSING_QUOTES and line[-2:-1] in _TERMINATORS and len(line) > 1
+
+
+def _sentences(line: str) -> Iterator[str]:
+    """``_SENTENCE_BOUNDARY.split(line)``, piece by piece, so that a caller that stops
+    early does not split the rest of a long line."""
+    start = 0
+    for m in _TERMINATED_BOUNDARY.finditer(line):
+        yield line[start : m.start() + 1]
+        start = m.end()
+    yield line[start:]
 
 
 def _collect(article: Article, lang: str) -> _Bag:
@@ -1069,10 +1117,14 @@ def _collect(article: Article, lang: str) -> _Bag:
     return bag
 
 
+_THOUSANDS = re.compile(r"\d{1,3}(?:[.,]\d{3})+")
+_SEPARATORS = re.compile(r"[.,]")
+
+
 def _number_key(raw: str) -> str | None:
     digits = raw.replace(" ", "").replace("'", "")
-    if re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", digits):
-        digits = re.sub(r"[.,]", "", digits)
+    if _THOUSANDS.fullmatch(digits):
+        digits = _SEPARATORS.sub("", digits)
     else:
         digits = digits.replace(",", ".")
     try:
@@ -1113,9 +1165,15 @@ def extract_numbers(text: str) -> frozenset[str]:
             continue
         for part in raw.split("-"):
             if part.isdigit() and len(part) <= 2 and len(raw) == len(part):
-                # A day of the month: "26. April", "26 April", "April 26".
-                after = _MONTH_AFTER.match(text, end)
-                before = _MONTH_BEFORE.search(text, max(0, start - 12), start)
+                # A day of the month: "26. April", "26 April", "April 26". (Each regex
+                # needs a space, or a dot or newline by it, next to the figure: without
+                # one it cannot match and is not run.)
+                after = _MONTH_AFTER.match(text, end) if text[end : end + 1] in _AFTER else None
+                before = (
+                    _MONTH_BEFORE.search(text, max(0, start - 12), start)
+                    if start and text[start - 1] in _BEFORE
+                    else None
+                )
                 hit = after or before
                 month_no = _MONTHS.get(hit.group(1).lower()) if hit else None
                 if month_no and 1 <= int(part) <= 31:
@@ -1127,9 +1185,18 @@ def extract_numbers(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+_KEY = itemgetter(0)
+_VALUE = itemgetter(1)
+
+
 def _normalise(vector: Mapping[str, float], cap: int) -> dict[str, float]:
-    top = sorted(vector.items(), key=lambda kv: (-kv[1], kv[0]))[:cap]
-    norm = math.sqrt(sum(v * v for _, v in top)) or 1.0
+    # Strongest first, ties by key: sorted by key, then (stable, also with reverse=True) by
+    # weight; two C-keyed sorts instead of a Python key function per item.
+    top = sorted(vector.items(), key=_KEY)
+    top.sort(key=_VALUE, reverse=True)
+    del top[cap:]
+    values = [v for _, v in top]
+    norm = math.sqrt(sum(map(mul, values, values))) or 1.0
     return {k: round(v / norm, 4) for k, v in top if v > 0}
 
 
@@ -1164,14 +1231,19 @@ def article_profile(article: Article, facts: Sequence[Any] | None = None) -> Art
     """
     lang = _lang(article.language)
     bag = _collect(article, lang)
-    terms = {k: _sublinear(v) for k, v in bag.terms.items()}
-    actors = {k: _sublinear(v) for k, v in bag.actors.items()}
+    log = math.log
+    # _sublinear, inlined: it runs for every term
+    terms = {k: 1.0 + log(v) if v >= 1.0 else v for k, v in bag.terms.items()}
+    actors = {k: 1.0 + log(v) if v >= 1.0 else v for k, v in bag.actors.items()}
     numbers = set(extract_numbers(f"{article.title}\n{article.text}"))
     if facts:
         concepts: dict[str, float] = {}
         for fact in facts:
             for term in getattr(fact, "terms", ()) or ():
                 # "~confirm", "~thank": the fact's event class, the same in every language.
+                # (Most terms are plain words: the first character tells.)
+                if type(term) is str and term[:1] != "~":
+                    continue
                 if str(term).startswith("~") and str(term) not in _REPORTING_CONCEPTS:
                     concepts[str(term)] = concepts.get(str(term), 0.0) + 1.0
             for num in getattr(fact, "numbers", ()) or ():

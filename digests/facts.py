@@ -60,7 +60,13 @@ import simplemma
 from rapidfuzz import fuzz, process
 
 from digests.labels import FACT_TYPES
-from digests.sentences import lexicon, lexicon_language, split_sentence_spans
+from digests.sentences import (
+    lexicon,
+    lexicon_language,
+    split_sentence_spans,
+    word_cache,
+    word_cache_by,
+)
 
 __all__ = [
     "FACT_TYPES",
@@ -240,7 +246,7 @@ class _Tok:
     info: _Info | None = None
 
 
-@lru_cache(maxsize=300_000)
+@word_cache_by(300_000)
 def _lemma(token: str, lang: str) -> str:
     return str(simplemma.lemmatize(token, lang=lang)).lower()
 
@@ -269,8 +275,7 @@ class _Info:
     marked: bool  # a number word, a background marker or a separable particle
 
 
-@lru_cache(maxsize=300_000)
-def _word_info(text: str, code: str) -> _Info:
+def _word_info(text: str, code: str) -> _Info:  # cached in _INFO_CACHE
     lang = _lang(code)
     low = text.lower()
     if low.endswith(_APOS_S):
@@ -348,8 +353,9 @@ _TRAIL = frozenset(',.;:!?)]"“”»«')
 
 
 def _tokenize(sentence: str, lang: str) -> list[_Tok]:
-    # A plain dict in front of the lru_cache: this loop runs for every token and a
-    # single-key dict lookup is markedly cheaper than a two-argument lru_cache call.
+    # _word_info's cache: a plain dict per language, looked up inline for every token
+    # (cheaper than a two-argument cached call; see digests.sentences.word_cache for why
+    # not an lru_cache).
     cache = _INFO_CACHE.setdefault(lang, {})
     if len(cache) > _INFO_CACHE_MAX:
         cache.clear()
@@ -817,7 +823,7 @@ _FOLD_SUBS = (
 _DOUBLE = re.compile(r"(.)\1+")
 
 
-@lru_cache(maxsize=50_000)
+@word_cache(50_000)
 def person_key(surname: str) -> str:
     """Fold a surname so transliterations agree: Selenskyj = Zelensky, Lawrow = Lavrov."""
     s = surname.lower().replace("ß", "ss")
@@ -1303,7 +1309,7 @@ def _date(year: int | None, month: int, day: int) -> str:
 _BAD_HEADS = ("schaft", "heit", "keit", "igkeit", "ung", "lich", "ling", "tum", "nis", "ehen")
 
 
-@lru_cache(maxsize=100_000)
+@word_cache_by(100_000)
 def _compound_parts(lemma: str, lang: str) -> tuple[str, ...]:
     """Split a long German compound into modifier and head ('truppenentsendung').
 
@@ -1325,7 +1331,7 @@ def _compound_parts(lemma: str, lang: str) -> tuple[str, ...]:
     return ()
 
 
-@lru_cache(maxsize=100_000)
+@word_cache_by(100_000)
 def _noun_cue_key(lemma: str, lang: str) -> str | None:
     """The cue noun a German compound ends in ('gegenangriff' -> 'angriff')."""
     for suffix in _lang(lang).noun_cue_suffixes:

@@ -49,7 +49,7 @@ import simplemma
 
 from digests.facts import person_key
 from digests.models import Article
-from digests.sentences import lexicon
+from digests.sentences import lexicon, word_cache, word_cache_by
 
 # --- tunables (documented defaults; see ``score``) ---------------------------------------
 
@@ -590,7 +590,7 @@ class DocFreq:
 # --- tokenising ----------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=200_000)
+@word_cache(200_000)
 def _fold(word: str) -> str:
     """Case- and accent-insensitive key: "Pjöngjang" and "Pjongjang" meet."""
     decomposed = unicodedata.normalize("NFKD", word.casefold())
@@ -602,7 +602,7 @@ def _lang(language: str) -> str:
     return code if code in _SUPPORTED else "en"
 
 
-@lru_cache(maxsize=200_000)
+@word_cache_by(200_000)
 def _lemma(word: str, lang: str) -> str:
     try:
         return str(simplemma.lemmatize(word, lang=lang))
@@ -610,7 +610,7 @@ def _lemma(word: str, lang: str) -> str:
         return word
 
 
-@lru_cache(maxsize=200_000)
+@word_cache_by(200_000)
 def _known(word: str, lang: str) -> bool:
     try:
         return bool(simplemma.is_known(word, lang=lang)) or bool(
@@ -620,8 +620,8 @@ def _known(word: str, lang: str) -> bool:
         return False
 
 
-@lru_cache(maxsize=100_000)
-def _split_compound(word: str, min_head: int = 4) -> tuple[str, str] | None:
+@word_cache_by(100_000)
+def _split_compound(word: str, min_head: int) -> tuple[str, str] | None:
     """Modifier and head of a German compound ("Truppenentsendung"), if both are words.
 
     The longest head that is a known noun wins: German compounds are right-headed, and
@@ -647,7 +647,7 @@ def _split_compound(word: str, min_head: int = 4) -> tuple[str, str] | None:
     return None
 
 
-@lru_cache(maxsize=100_000)
+@word_cache(100_000)
 def _noun(word: str) -> bool:
     """Known to the German dictionary as a capitalised word, i.e. a noun."""
     try:
@@ -749,8 +749,7 @@ def _gazetteer() -> _Gazetteer:
     )
 
 
-@lru_cache(maxsize=200_000)
-def _lookup_keys(surface: str, lang: str) -> tuple[str, ...]:
+def _lookup_keys(surface: str, lang: str) -> tuple[str, ...]:  # cached in _WORDS
     """Keys under which the gazetteer may know ``surface``: its fold, the fold of its
     lemma, and the fold with an inflection ending removed. The first is the fold."""
     fold = _fold(surface)
@@ -764,9 +763,8 @@ def _lookup_keys(surface: str, lang: str) -> tuple[str, ...]:
     return tuple(keys)
 
 
-@lru_cache(maxsize=200_000)
 def _word_info(word: str, lang: str) -> tuple[tuple[str, ...], bool, bool, bool]:
-    """(lookup keys, capitalised, may start a name, is a role word), cached per word."""
+    """(lookup keys, capitalised, may start a name, is a role word); cached in _WORDS."""
     keys = _lookup_keys(word, lang)
     gaz = _gazetteer()
     special = (
@@ -798,9 +796,9 @@ class _Word:
     name_terms: tuple[tuple[str, float, bool], ...]  # the same with capital_is_name=True
 
 
-# raw word (as matched) -> _Word, per language. A plain dict in front of the lru_caches:
-# this is looked up for every word of every scanned text, and one dict lookup costs a
-# fraction of several cached calls and a token object per word.
+# raw word (as matched) -> _Word, per language: the only cache of _word_info and
+# _analyse. It is looked up for every word of every scanned text, and one dict lookup
+# costs a fraction of several cached calls and a token object per word.
 _WORDS: dict[str, dict[str, _Word]] = {}
 _WORDS_MAX = 200_000
 
@@ -907,7 +905,7 @@ def _is_role(fold: str) -> bool:
     return fold in _ROLE_KEYS or fold.endswith(_ROLE_SUFFIXES)
 
 
-@lru_cache(maxsize=100_000)
+@word_cache(100_000)
 def _name_key(fold: str) -> str:
     """Spelling-neutral key for names: Selenskyj = Zelensky, Lawrow = Lavrov,
     Hryzenko = Hrytsenko, Pjöngjang = Pyongyang."""
@@ -921,7 +919,6 @@ def _person_id(surname: str) -> str:
     return "person:" + person_key(surname)
 
 
-@lru_cache(maxsize=200_000)
 def _analyse(token: str, lang: str, capital_is_name: bool) -> tuple[tuple[str, float, bool], ...]:
     """(term key, weight factor, proper noun?) for one surface token; empty for stop words.
 
@@ -949,11 +946,11 @@ def _analyse(token: str, lang: str, capital_is_name: bool) -> tuple[tuple[str, f
         mapped = lemma in shared or low in shared
         split = None
         if upper and not mapped and not known:
-            split = _split_compound(token)
+            split = _split_compound(token, 4)
         elif upper and not mapped and len(lemma) >= 9:
             # Known words are split on their lemma and need a longer head, as the
             # dictionary knows many short words ("Regierung" is not "Regie" + "Rung").
-            split = _split_compound(_lemma(token, "de"), min_head=5)
+            split = _split_compound(_lemma(token, "de"), 5)
         if split:
             for part in split:
                 pkey = _fold(_lemma(part, "de"))
@@ -1291,7 +1288,7 @@ def prior_rate(key: str, names: Collection[str] = ()) -> float:
     return _prior(key, key in names)
 
 
-@lru_cache(maxsize=200_000)
+@word_cache_by(200_000)
 def _prior(key: str, name: bool) -> float:
     if key.startswith(NUMBER_MARK):
         return _number_prior(key[len(NUMBER_MARK) :])

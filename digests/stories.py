@@ -42,7 +42,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
-from operator import itemgetter, mul
+from operator import itemgetter, methodcaller, mul
 from typing import Any, cast
 
 import simplemma
@@ -454,7 +454,9 @@ _WORD = re.compile(r"[^\W\d_](?:[\w'’]*[^\W_])?", re.UNICODE)
 _TOKEN = re.compile(
     r"(?:(?P<p>[.!?:\"“„»(])[\s\xa0]*|(?P<h>(?<=\w)-))?(?P<w>[^\W\d_](?:[\w'’]*[^\W_])?)"
 )
-_DIGITS = re.compile(r"\d+(?:[.,'\-]\d+)*")
+# '\d\d*', not '\d+': opening with a character class lets the engine skip to the next
+# digit instead of trying every position (see digests.sentences._JUNCTION). Same matches.
+_DIGITS = re.compile(r"\d\d*(?:[.,'\-]\d+)*")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 _MONTH_AFTER = re.compile(r"\.?[ \xa0]+([^\W\d_]{3,9})\b")
@@ -824,16 +826,17 @@ _WORD_OF_MATCH = itemgetter(2)
 def _words_of(text: str, lang: str, punctuation: bool) -> tuple[list[_Match] | None, list[_Word]]:
     """The word matches of ``text`` and their (cached) word information, index by index.
 
-    ``punctuation``: whether the caller reads what stands before each word. The matches
-    are None when it does not and no hyphen can glue two words: ``_WORD`` alone then
-    finds the same words as ``_TOKEN`` (the optional prefix only ever takes punctuation,
-    whitespace or a hyphen), at a fraction of the cost of trying the prefix everywhere.
+    ``punctuation``: whether the caller reads what stands before each word (English
+    capitals). The matches are None when it does not: ``_WORD`` alone then finds the same
+    words as ``_TOKEN`` (whose optional prefix only ever takes punctuation, whitespace or
+    a hyphen before a word), at a fraction of the cost of trying the prefix at every
+    position; the rare reader of the hyphen uses ``_glued``.
     """
     cache = _WORDS.get(lang)
     if cache is None or len(cache) > _WORDS_MAX:
         cache = _WORDS[lang] = {}
     found: list[_Match] | None
-    if punctuation or "-" in text:
+    if punctuation:
         found = _TOKEN.findall(text)
         raw = list(map(_WORD_OF_MATCH, found))
     else:
@@ -844,6 +847,17 @@ def _words_of(text: str, lang: str, punctuation: bool) -> tuple[list[_Match] | N
     if None in words:
         return found, [w or _new_word(r, lang, cache) for w, r in zip(words, raw, strict=True)]
     return found, cast(list[_Word], words)
+
+
+def _glued(text: str) -> list[bool]:
+    """For each ``_WORD`` match of ``text``: whether ``_TOKEN`` would say a hyphen glues it
+    to the word before ('Jong-un'): a '-' right before it, after a word character."""
+    return [
+        start >= 2
+        and text[start - 1] == "-"
+        and (text[start - 2].isalnum() or text[start - 2] == "_")
+        for start in (m.start() for m in _WORD.finditer(text))
+    ]
 
 
 def _match_alias(tokens: list[_Word], i: int, gaz: _Gazetteer) -> tuple[int, str, str] | None:
@@ -866,23 +880,29 @@ def _match_alias(tokens: list[_Word], i: int, gaz: _Gazetteer) -> tuple[int, str
 
 
 def _match_person(
-    tokens: list[_Word], found: list[_Match] | None, i: int, gaz: _Gazetteer, lang: str
+    tokens: list[_Word],
+    found: list[_Match] | None,
+    text: str,
+    i: int,
+    gaz: _Gazetteer,
+    lang: str,
 ) -> tuple[int, str] | None:
     """(tokens consumed, surname key) for "Given [particles] Surname", an East Asian
     "Surname Given Given", or a name after a role word ("Präsident Putin") at ``i``.
-    ``found``: the matches of ``tokens`` (whether a hyphen glues one to the word before);
-    None when the text has no hyphen."""
+    ``found``: the matches of ``tokens`` in ``text`` (whether a hyphen glues one to the
+    word before), or None: then ``_glued(text)`` tells."""
     tok = tokens[i]
     if not tok.capital:
         return None
     if tok.fold in gaz.surname_first:
         # Given names of East Asian persons are short syllables ("Jong Un", "Son Hui",
         # "Jong-un"); a longer or lower-case word after the surname is ordinary text.
+        glued = [bool(h) for _, h, _ in found] if found is not None else _glued(text)
         j = i + 1
         while (
             j < len(tokens)
             and j - i <= 2
-            and (tokens[j].capital or (found is not None and found[j][1]))
+            and (tokens[j].capital or glued[j])
             and 2 <= len(tokens[j].fold) <= 7
             and tokens[j].fold not in _STOP[lang]
             and tokens[j].fold not in gaz.first_names
@@ -1017,7 +1037,7 @@ def _scan(text: str, lang: str, weight: float, bag: _Bag, capitals: bool = True)
                 bag.actors[actor] = bag.actors.get(actor, 0.0) + weight
             after = i + n_alias
             continue
-        person = _match_person(tokens, found, i, gaz, lang)
+        person = _match_person(tokens, found, text, i, gaz, lang)
         if person is None and tok.capital and _name_key(tok.fold) in surnames:
             # A bare surname of a person already met in full ("Vollmann sagte …").
             person = 1, surnames[_name_key(tok.fold)]
@@ -1236,13 +1256,11 @@ def article_profile(article: Article, facts: Sequence[Any] | None = None) -> Art
     if facts:
         concepts: dict[str, float] = {}
         for fact in facts:
-            for term in getattr(fact, "terms", ()) or ():
-                # "~confirm", "~thank": the fact's event class, the same in every language.
-                # (Most terms are plain words: the first character tells.)
-                if type(term) is str and term[:1] != "~":
-                    continue
-                if str(term).startswith("~") and str(term) not in _REPORTING_CONCEPTS:
-                    concepts[str(term)] = concepts.get(str(term), 0.0) + 1.0
+            # "~confirm", "~thank": the fact's event class, the same in every language
+            # (filtered in C: most terms are plain words)
+            for term in filter(_IS_CONCEPT, map(str, getattr(fact, "terms", ()) or ())):
+                if term not in _REPORTING_CONCEPTS:
+                    concepts[term] = concepts.get(term, 0.0) + 1.0
             for num in getattr(fact, "numbers", ()) or ():
                 numbers.update(_fact_number_keys(str(num)))
         for concept, count in concepts.items():
@@ -1261,6 +1279,9 @@ def article_profile(article: Article, facts: Sequence[Any] | None = None) -> Art
         numbers=frozenset(numbers),
         names=frozenset(k for k in kept if k in bag.names or k in bag.surnames),
     )
+
+
+_IS_CONCEPT = methodcaller("startswith", "~")
 
 
 def _sublinear(value: float) -> float:

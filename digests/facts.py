@@ -54,6 +54,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
+from operator import attrgetter
 from typing import Any
 
 import simplemma
@@ -1365,6 +1366,9 @@ def _english_finite(words: list[_Tok], lang: _Lang) -> bool:
     return False
 
 
+_WORD_INFO = attrgetter("info")
+
+
 def _has_verb(words: list[_Tok], lang: _Lang) -> bool:
     """Whether any of ``words`` is a verb form (_is_verbish), most of them ruled out by the
     word's own flag before the call."""
@@ -1479,14 +1483,10 @@ def _analyse(
             if low in number_words:
                 has_number = True
                 figure_at.append(idx)  # a number word or a month
-            elif idx < 3 and t.cap:
-                figure_at.append(idx)  # 'Zwei der sechs Verletzten …'
             if low in background_words:
                 background = True
             if low in particles:
                 particles_at.append(idx)
-        elif idx < 3 and t.cap:
-            figure_at.append(idx)  # 'Zwei der sechs Verletzten …'
         if not first_word_seen:
             first_word_seen = True
             subs = lang.subordinators if clause else lang.clause0_subordinators
@@ -1640,6 +1640,10 @@ def _analyse(
         if prev is None or w > prev[0]:
             best[typ_] = (w, pos)
 
+    if has_number:
+        # a capitalised word among the first three may be a number word too ('Zwei der
+        # sechs Verletzten …'); any superset of the starts will do
+        figure_at = sorted({*figure_at, *range(min(3, len(toks)))})
     figures = _extract_numbers(toks, lang, figure_at) if has_number else []
     numbers = [x for x, _ in figures] if figures else []
     quantities = (
@@ -2056,17 +2060,17 @@ def _reject_reason(
     return None
 
 
+_ASCII_LETTERS = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1))
+
+
 def _surely_letters(s: str, size: int) -> bool:
-    """Whether the letters of whole words alone keep the non-letters of ``s`` within the
-    garbage share of ``size`` (characters but spaces). Counting every letter takes a regex
-    step per character; most sentences pass on words that ``isalpha`` (a letter for the
-    regex too) or that do but for a trailing mark."""
-    letters = 0
-    for chunk in s.split():
-        if chunk.isalpha():
-            letters += len(chunk)
-        elif chunk[:-1].isalpha():
-            letters += len(chunk) - 1
+    """Whether the ASCII letters alone keep the non-letters of ``s`` within the garbage
+    share of ``size`` (characters but spaces). Counting every letter takes a regex step
+    per character; ASCII letters (letters for the regex too, one byte each in UTF-8, and
+    no byte of a longer character looks like one) are counted by bytes.translate in C,
+    and nearly every sentence passes on them."""
+    data = s.encode("utf-8", "surrogatepass")
+    letters = len(data) - len(data.translate(None, _ASCII_LETTERS))
     return size - letters <= 0.45 * size
 
 
@@ -2160,7 +2164,7 @@ def extract_facts(
             units.append((sentence, None, [], [], reason))
             continue
         toks = _tokenize(sentence, code)
-        words = [t for t in toks if t.kind == "word"]
+        words = list(filter(_WORD_INFO, toks))  # the word tokens: only they carry an _Info
         if len(words) < _MIN_WORDS:
             units.append((sentence, None, [], [], "fragment"))
             continue

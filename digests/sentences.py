@@ -233,9 +233,12 @@ def _split_unit(text: str, s: int, e: int, r: _Rules, out: list[tuple[int, int]]
         out.append((start, e))
 
 
+_QUOTE_MARK = re.compile('[„“«»"]')
+
+
 def _has_quote(text: str, s: int, e: int) -> bool:
-    seg = text[s:e]
-    return any(q in seg for q in '„“«»"')
+    # one scan of the line in place, no copy of it
+    return _QUOTE_MARK.search(text, s, e) is not None
 
 
 def split_sentence_spans(text: str, language: str) -> list[tuple[int, int]]:

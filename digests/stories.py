@@ -794,6 +794,7 @@ class _Word:
     upper: bool  # all capitals: may be an acronym
     special: bool  # may start a lexicon name or a person's name
     role: bool  # a role word ("Präsident", "mayor"): a name may follow
+    name_key: str  # _name_key(fold): a person's surname key if this were one
     terms: tuple[tuple[str, float, bool], ...]  # _analyse(surface, capital_is_name=False)
     name_terms: tuple[tuple[str, float, bool], ...]  # the same with capital_is_name=True
 
@@ -815,7 +816,16 @@ def _new_word(raw: str, lang: str, cache: dict[str, _Word]) -> _Word:
     # German ignores capital_is_name (every noun is capitalised)
     name_terms = terms if lang == "de" else _analyse(word, lang, True)
     info = cache[raw] = _Word(
-        word, keys[0], keys, capital, word.isupper(), special, role, terms, name_terms
+        word,
+        keys[0],
+        keys,
+        capital,
+        word.isupper(),
+        special,
+        role,
+        _name_key(keys[0]),
+        terms,
+        name_terms,
     )
     return info
 
@@ -1037,10 +1047,16 @@ def _scan(text: str, lang: str, weight: float, bag: _Bag, capitals: bool = True)
                 bag.actors[actor] = bag.actors.get(actor, 0.0) + weight
             after = i + n_alias
             continue
-        person = _match_person(tokens, found, text, i, gaz, lang)
-        if person is None and tok.capital and _name_key(tok.fold) in surnames:
+        # A word that cannot start a name is a person only after a role word ('Präsident
+        # X'): the one question _match_person asks of it.
+        person = (
+            _match_person(tokens, found, text, i, gaz, lang)
+            if tok.special or (i and tokens[i - 1].role)
+            else None
+        )
+        if person is None and tok.capital and tok.name_key in surnames:
             # A bare surname of a person already met in full ("Vollmann sagte …").
-            person = 1, surnames[_name_key(tok.fold)]
+            person = 1, surnames[tok.name_key]
         if person:
             n_person, surname = person
             if tok.fold not in gaz.surname_first:

@@ -274,6 +274,8 @@ class _Info:
     phrases: tuple[tuple[tuple[str, ...], _Cue], ...]  # multiword cues starting here
     cueish: bool  # has cues, phrases or is a light verb: worth a look in the cue scan
     marked: bool  # a number word, a background marker or a separable particle
+    plain: bool  # lower case, not marked, no title, no cue: _analyse's loop 1 passes it by
+    opens: bool  # may open a gazetteer mention or a person's name (_Opens)
 
 
 def _word_info(text: str, code: str) -> _Info:  # cached in _INFO_CACHE
@@ -316,11 +318,16 @@ def _word_info(text: str, code: str) -> _Info:  # cached in _INFO_CACHE
             else:
                 parts = _compound_parts(term, code) if code == "de" and cap else ()
                 terms = tuple(dict.fromkeys(shared.get(x, x) for x in (term, *parts)))
+    title = _title_word(text, low, lemma, lang)
+    phrases = lang.phrases.get(lemma, ()) + (lang.phrases.get(low, ()) if low != lemma else ())
+    cueish = bool(cues or phrases or lemma in lang.light_verbs)
+    marked = low in lang.numberish or low in lang.background_markers or low in lang.particles
+    gz = _gazetteer(code)
     return _Info(
         low=low,
         lemma=lemma,
         cap=cap,
-        title=_title_word(text, low, lemma, lang),
+        title=title,
         stop=stop,
         cues=cues or (),
         light=lemma in lang.light_verbs,
@@ -331,12 +338,11 @@ def _word_info(text: str, code: str) -> _Info:  # cached in _INFO_CACHE
         pkey_gen=person_key(text[:-1]) if cap and low.endswith("s") and len(text) > 4 else "",
         num=number[0],
         ordinal=number[1],
-        phrases=(
-            phrases := lang.phrases.get(lemma, ())
-            + (lang.phrases.get(low, ()) if low != lemma else ())
-        ),
-        cueish=bool(cues or phrases or lemma in lang.light_verbs),
-        marked=low in lang.numberish or low in lang.background_markers or low in lang.particles,
+        phrases=phrases,
+        cueish=cueish,
+        marked=marked,
+        plain=not cap and not marked and not title and not cueish,
+        opens=low in gz.by_first or title or text in gz.name_starts,
         name_like=cap
         and not stop
         and len(text) > 2
@@ -353,40 +359,109 @@ _SPACED_DIGITS = re.compile(r"\d[ \u00a0\u202f]\d")
 _TRAIL = frozenset(',.;:!?)]"“”»«')
 
 
-def _tokenize(sentence: str, lang: str) -> list[_Tok]:
+def _tokenize(sentence: str, lang: str) -> tuple[list[_Tok], list[int]]:
+    """The tokens of ``sentence``, and the indices of those that may open a gazetteer
+    mention or a person's name (``_Info.opens``; _match_actors and _find_persons visit
+    only these, so no pass over every token looks for them)."""
     # _word_info's cache: a plain dict per language, looked up inline for every token
     # (cheaper than a two-argument cached call; see digests.sentences.word_cache for why
     # not an lru_cache).
     cache = _INFO_CACHE.setdefault(lang, {})
     if len(cache) > _INFO_CACHE_MAX:
         cache.clear()
-    if _SPACED_DIGITS.search(sentence):
-        return _tokenize_regex(sentence, 0, len(sentence), cache, lang, [])
     toks: list[_Tok] = []
     append = toks.append
+    opens: list[int] = []
+    marks = _OPENING_MARKS.get(lang)
+    if marks is None:
+        marks = _OPENING_MARKS[lang] = _opening_marks(lang)
     pos = 0
     find = sentence.find
+    spaced_checked = False
+    new = _new_instance
+    chunks = sentence.split()
+    # With one whitespace character between chunks and none around them (most
+    # sentences), each chunk starts one past the end of the one before: no search.
+    gap = 1 if len(sentence) + 1 == len("".join(chunks)) + len(chunks) else 0
     # Fast path: most whitespace-separated chunks are a bare word or a word plus
     # one trailing mark; only the rest go through the token regex.
-    for chunk in sentence.split():
-        start = find(chunk, pos)
+    for chunk in chunks:
+        start = pos if gap else find(chunk, pos)
         end = start + len(chunk)
-        pos = end
+        pos = end + gap
         if chunk.isalpha():
             info = cache.get(chunk)
             if info is None:
                 info = cache[chunk] = _word_info(chunk, lang)
-            append(_word_tok(chunk, start, end, False, info))
+            # _word_tok's body, inline: a call per word costs more than the stores
+            t = new(_Tok)
+            t.text = chunk
+            t.start = start
+            t.end = end
+            t.kind = "word"
+            t.joined = False
+            t.low = info.low
+            t.lemma = info.lemma
+            t.clause = 0
+            t.quoted = False
+            t.role = ""
+            t.title = info.title
+            t.cap = info.cap
+            t.info = info
+            if info.opens:
+                opens.append(len(toks))
+            append(t)
         elif chunk[-1] in _TRAIL and chunk[:-1].isalpha():
             word = chunk[:-1]
             info = cache.get(word)
             if info is None:
                 info = cache[word] = _word_info(word, lang)
-            append(_word_tok(word, start, end - 1, False, info))
-            append(_punct_tok(chunk[-1], end - 1, end))
+            end -= 1
+            if info.opens:
+                opens.append(len(toks))
+            append(_word_tok(word, start, end, False, info))  # rarer: not worth inlining
+            if chunk[-1] in marks:
+                opens.append(len(toks))
+            append(_punct_tok(chunk[-1], end, end + 1))
         else:
+            # A digit is in no plain chunk, so a sentence with spaced digit groups
+            # ('14 000', which the regex reads across the space) has one of these: only
+            # then is the whole sentence searched for them, and then tokenised whole.
+            if not spaced_checked:
+                spaced_checked = True
+                if _SPACED_DIGITS.search(sentence):
+                    toks = _tokenize_regex(sentence, 0, len(sentence), cache, lang, [])
+                    return toks, _opening(toks, 0, [], lang)
+            first = len(toks)
             _tokenize_regex(sentence, start, end, cache, lang, toks)
-    return toks
+            _opening(toks, first, opens, lang)
+    return toks, opens
+
+
+# Per language: the trailing marks that could open a mention (a name list would have to
+# hold one; none does, but the tokens must not depend on that).
+_OPENING_MARKS: dict[str, frozenset[str]] = {}
+
+
+def _opening_marks(lang: str) -> frozenset[str]:
+    gz = _gazetteer(lang)
+    return frozenset(c for c in _TRAIL if c in gz.by_first or c in gz.name_starts)
+
+
+def _opening(toks: list[_Tok], first: int, out: list[int], lang: str) -> list[int]:
+    """Append to ``out`` the indices from ``first`` on of tokens that may open a gazetteer
+    mention (their ``low`` in ``by_first``) or a person (a title or a listed name)."""
+    gz = _gazetteer(lang)
+    for k in range(first, len(toks)):
+        t = toks[k]
+        info = t.info
+        if (
+            info.opens
+            if info is not None
+            else (t.low in gz.by_first or t.title or t.text in gz.name_starts)
+        ):
+            out.append(k)
+    return out
 
 
 # Tokens are made by plain functions that fill a bare instance: calling the class runs
@@ -784,14 +859,17 @@ def _tok_matches(tok: _Tok, want: str, mode: str, lang: str) -> bool:
     return lang == "en" and low == want + "s" and mode == "name"
 
 
-def _match_actors(toks: list[_Tok], lang: _Lang) -> list[tuple[int, int, str, bool]]:
-    """Gazetteer mentions as ``(first, last_excl, actor_id, is_media)``."""
+def _match_actors(
+    toks: list[_Tok], lang: _Lang, opens: list[int]
+) -> list[tuple[int, int, str, bool]]:
+    """Gazetteer mentions as ``(first, last_excl, actor_id, is_media)``. ``opens``: the
+    indices of the tokens that may open one, ascending (from _tokenize)."""
     by_first = _gazetteer(lang.code).by_first
     found: list[tuple[int, int, str, bool]] = []
     n = len(toks)
-    # Only a token whose form opens an entry can start a mention (a few per sentence): one
-    # comprehension finds them, the loop visits those.
-    starts = [i for i, t in enumerate(toks) if t.low in by_first]
+    # Only a token whose form opens an entry can start a mention (a few per sentence): the
+    # tokenizer listed the candidates, the loop visits those.
+    starts = [i for i in opens if toks[i].low in by_first]
     after = 0  # the first index not inside a mention found before
     for i in starts:
         tok = toks[i]
@@ -911,17 +989,18 @@ def _surname(name: list[_Tok], gz: _Gazetteer) -> str:
     return name[-1].text
 
 
-def _find_persons(toks: list[_Tok], lang: _Lang) -> list[tuple[int, int, str]]:
-    """Persons introduced by a title or a known first name: ``(first, last_excl, key)``."""
+def _find_persons(toks: list[_Tok], lang: _Lang, opens: list[int]) -> list[tuple[int, int, str]]:
+    """Persons introduced by a title or a known first name: ``(first, last_excl, key)``.
+    ``opens``: as for _match_actors."""
     gz = _gazetteer(lang.code)
     out: list[tuple[int, int, str]] = []
     n = len(toks)
     # Only a title or a listed name can introduce a person: visit those (roles, which the
     # loop changes, are still tested on the way).
     name_starts = gz.name_starts
-    opens = [i for i, t in enumerate(toks) if t.title or t.text in name_starts]
+    starts = [i for i in opens if toks[i].title or toks[i].text in name_starts]
     after = 0  # the first index past the last person found
-    for i in opens:
+    for i in starts:
         if i < after:
             continue
         t = toks[i]
@@ -1432,15 +1511,15 @@ def _has_quote_char(s: str) -> bool:
     return _QUOTE_CHAR.search(s) is not None
 
 
-def _prepare(toks: list[_Tok], lang: _Lang) -> list[tuple[int, int, str]]:
+def _prepare(toks: list[_Tok], lang: _Lang, opens: list[int]) -> list[tuple[int, int, str]]:
     """Gazetteer actors and titled/first-named persons; marks token roles."""
     mentions: list[tuple[int, int, str]] = []
-    for a, b, actor, media in _match_actors(toks, lang):
+    for a, b, actor, media in _match_actors(toks, lang, opens):
         for k in range(a, b):
             toks[k].role = "media" if media else "actor"
         if not media:
             mentions.append((a, b, actor))
-    mentions.extend(_find_persons(toks, lang))
+    mentions.extend(_find_persons(toks, lang, opens))
     return mentions
 
 
@@ -1469,6 +1548,12 @@ def _analyse(
     first_word_seen = False
     mentions = list(mentions)
     cueish: list[int] = []  # words without a role that may carry a cue, for the cue scan
+    negated = False
+    locatives = lang.locatives
+    # what each word adds to the terms, in token order, and its index (-1: a place or a
+    # name, which a multiword cue does not swallow)
+    term_src: list[tuple[str, ...]] = []
+    term_at: list[int] = []
     # Tokens and quotations are both in text order, so the only quotation that can hold
     # a token is the first one not ending before it.
     q = 0
@@ -1514,9 +1599,30 @@ def _analyse(
                 adverbial.add(clause)
             if clause and t.low in lang.relatives and not _article_use(toks, idx, lang):
                 relative.add(clause)
-        if t.role:
+        if winfo is None:
             continue
-        if t.cap and known_persons and winfo is not None:
+        # The terms are gathered here, not in a pass of their own: a clause is known to be
+        # relative from its first word on, and a word's role is final once this loop has
+        # seen it (only its own person or title role is set below).
+        in_relative = clause in relative if relative else False
+        if not in_relative and winfo.negation and not _in_short_quote(t, spans):
+            negated = True
+        role = t.role
+        if winfo.plain:
+            # no person, title or cue can come of it; a plain word is no name either
+            if not (in_relative or role) and winfo.terms:
+                term_at.append(idx)
+                term_src.append(tuple(QUOTED + x for x in winfo.terms) if t.quoted else winfo.terms)
+            elif role and not in_relative and role.startswith("place:"):
+                term_at.append(-1)
+                term_src.append(("^" + role[6:],))
+            continue
+        if role:
+            if not in_relative and role.startswith("place:"):
+                term_at.append(-1)
+                term_src.append(("^" + role[6:],))
+            continue
+        if t.cap and known_persons:
             key = known_persons.get(winfo.pkey) or (
                 known_persons.get(winfo.pkey_gen) if winfo.pkey_gen else None
             )
@@ -1529,8 +1635,22 @@ def _analyse(
                 continue
         if t.title:
             t.role = "title"
-        elif winfo is not None and winfo.cueish:
+            continue
+        if winfo.cueish:
             cueish.append(idx)
+        if in_relative:
+            continue
+        if (
+            winfo.name_like
+            and idx
+            and toks[idx - 1].low in locatives
+            and not (idx > 1 and toks[idx - 2].low == "according")  # 'according to INGV'
+        ):
+            term_at.append(-1)
+            term_src.append(("^" + winfo.pkey,))
+        if winfo.terms:
+            term_at.append(idx)
+            term_src.append(tuple(QUOTED + x for x in winfo.terms) if t.quoted else winfo.terms)
     mentions.sort()
     actors = frozenset(m[2] for m in mentions)
 
@@ -1659,10 +1779,9 @@ def _analyse(
         if prev is None or w > prev[0]:
             best[typ_] = (w, pos)
 
-    if has_number:
-        # a capitalised word among the first three may be a number word too ('Zwei der
-        # sechs Verletzten …'); any superset of the starts will do
-        figure_at = sorted({*figure_at, *range(min(3, len(toks)))})
+    # figure_at already holds every token that can start a figure, in order: a
+    # capitalised number word among the first three ('Zwei der sechs Verletzten …') is a
+    # number word, listed like any other, so no more starts need visiting.
     figures = _extract_numbers(toks, lang, figure_at) if has_number else []
     numbers = [x for x, _ in figures] if figures else []
     quantities = (
@@ -1744,32 +1863,12 @@ def _analyse(
 
     # --- terms
     terms: set[str] = set(concepts)
-    negated = False
-    locatives = lang.locatives
-    add_terms = terms.update
-    for i, t in enumerate(toks):
-        info = t.info
-        if info is None or (relative and t.clause in relative):
-            continue
-        if info.negation and not _in_short_quote(t, spans):
-            negated = True
-        role = t.role
-        if role:
-            if role.startswith("place:"):
-                terms.add("^" + role[6:])
-            continue
-        if (
-            info.name_like
-            and i
-            and toks[i - 1].low in locatives
-            and not (i > 1 and toks[i - 2].low == "according")  # 'according to INGV'
-        ):
-            terms.add("^" + info.pkey)
-        if info.terms and (not phrase_toks or i not in phrase_toks):
-            if t.quoted:
-                add_terms(QUOTED + x for x in info.terms)
-            else:
-                add_terms(info.terms)
+    if phrase_toks:
+        for i, src in zip(term_at, term_src, strict=True):
+            if i not in phrase_toks:
+                terms.update(src)
+    else:
+        terms.update(*term_src)
     # Polarity: 'confirmed' and 'not (yet) confirmed' must never match.
     if negated or (
         lang.code == "de"
@@ -2163,7 +2262,8 @@ def extract_facts(
         key = p.removeprefix("person:")
         persons[key] = "person:" + key
     if title.strip():
-        for _, _, key in _find_persons(_tokenize(title, code), lang):
+        title_toks, title_opens = _tokenize(title, code)
+        for _, _, key in _find_persons(title_toks, lang, title_opens):
             persons[key.removeprefix("person:")] = key
     after_related = False
     seen: set[str] = set()
@@ -2182,7 +2282,7 @@ def extract_facts(
         if reason is not None:
             units.append((sentence, None, [], [], reason))
             continue
-        toks = _tokenize(sentence, code)
+        toks, opens = _tokenize(sentence, code)
         words = list(filter(_WORD_INFO, toks))  # the word tokens: only they carry an _Info
         if len(words) < _MIN_WORDS:
             units.append((sentence, None, [], [], "fragment"))
@@ -2192,7 +2292,7 @@ def extract_facts(
             continue
         # first pass: people introduced by a title or first name anywhere in the text,
         # so a bare surname earlier or later in the article resolves to them
-        mentions = _prepare(toks, lang)
+        mentions = _prepare(toks, lang, opens)
         for _, _, key in mentions:
             if key.startswith("person:"):
                 persons[key.removeprefix("person:")] = key

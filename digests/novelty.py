@@ -937,6 +937,9 @@ def _figures_known(f: _Profile, known: Sequence[_Profile], story: _Story) -> Mat
                 not _same_unit(a, b) for a in f.units.get(q, ()) for b in k.units.get(q, ())
             )
             and k.negated == f.negated
+            # a confirmation is news until the thing was confirmed: a plan or a report
+            # of another act that gave the figures does not make it known (rule 12)
+            and (f.act != "confirmation" or _compatible(f.act, k.act))
             and f.changes <= k.changes
             and not _opposed(f, k)
             and _content_weight(f, f.keyset & k.keyset) >= _W_WORD
@@ -944,9 +947,13 @@ def _figures_known(f: _Profile, known: Sequence[_Profile], story: _Story) -> Mat
         if not found:
             return None
         sources.extend(found)
-    actors = frozenset().union(*(k.actors for k in sources))
-    if f.agents and f.fact.type not in _REPORTED and not _covered(f.agents, actors):
-        return None  # who acted must be among those the figures came with
+    if f.agents and f.fact.type not in _REPORTED:
+        # who acted must be among those the figures came with, by the rule of a single
+        # known fact (rule 3): an actor of one of them or a name written in it
+        for a in sorted(f.agents):
+            one = frozenset({a})
+            if not any(_covered_in(one, k, _cross(f, k), story) for k in sources):
+                return None
     dates = frozenset().union(*(k.dates for k in sources))
     if f.dates and dates and f.dates.isdisjoint(dates):
         return None

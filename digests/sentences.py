@@ -176,17 +176,19 @@ def _is_boundary(text: str, start: int, m: re.Match[str], nxt: int, end: int, r:
     if not word:
         return True
     low = word.lower()
-    following = _next_word(text, nxt, end).lower()
+    # the word after the full stop is read only by the rules that ask for it: after most
+    # words a full stop ends the sentence whatever follows
     if low in r.never_final:
         return False
     if low in r.may_end:
-        return following in r.starters
+        return _next_word(text, nxt, end).lower() in r.starters
     if len(word) == 1 and word.isalpha():
         return False  # an initial, or one part of 'z. B.' / 'd. h.'
     if "." in word and all(part.isalpha() and len(part) <= 2 for part in word.split(".")):
         # dotted acronym not listed ('U.S', 'z.B', 'i.d.R'): only a starter makes it final
-        return following in r.starters
+        return _next_word(text, nxt, end).lower() in r.starters
     if word.isdigit() and r.ordinal_dot and len(word) <= 3:
+        following = _next_word(text, nxt, end).lower()
         if following in r.months:
             return False
         return following in r.starters

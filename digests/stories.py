@@ -117,6 +117,10 @@ CONCEPT_WEIGHT = 0.8
 LEAD_CHARS = 400
 BODY_CHARS = 1000
 TAIL_WEIGHT = 0.5
+# A line without sentence punctuation and no longer than a headline is a heading: a
+# menu entry, a caption, a crosshead, or the headline of another report ("Related
+# coverage", "Mehr zum Thema"), which names another event. Headlines run to a dozen words.
+HEADING_WORDS = 12
 # Text read for the profile: news puts the event first, and past the first ~300 words
 # background names other events as often as this one (on 10kGNAD reading everything
 # joined slightly more unrelated reports; the sample corpus scores the same), while the
@@ -160,6 +164,7 @@ _STOP_DE = _words(
     klein kleine gut gute guten mehrere mehreren viele eigen eigene eigenen letzte letzten
     letzter nächste nächsten bislang derzeit zuvor später heute gestern morgen vorgestern
     bald nun bereits wegen sowie seitens laut gemäß via
+    dr prof dipl ing
     """
 )
 _STOP_EN = _words(
@@ -179,6 +184,7 @@ _STOP_EN = _words(
     including toward towards across along around behind beyond near onto several whose
     become became go going come came take took give gave see saw seen know known around says
     said say
+    dr prof mr mrs ms
     """
 )
 # Spelled-out small numbers and units: "two dead" in a quake and in a shooting say nothing
@@ -851,12 +857,31 @@ def _words_of(text: str, lang: str, punctuation: bool) -> tuple[list[_Match] | N
         raw = list(map(_WORD_OF_MATCH, found))
     else:
         found = None
-        raw = _WORD.findall(text)
+        raw = _plain_words(text)
     # map() keeps the per-word work in C; only words not met before take the slow way
     words = list(map(cache.get, raw))
     if None in words:
         return found, [w or _new_word(r, lang, cache) for w, r in zip(words, raw, strict=True)]
     return found, cast(list[_Word], words)
+
+
+_TRAILING_MARKS = frozenset(',.;:!?)]"“”»«')  # none is a word character or an apostrophe
+
+
+def _plain_words(text: str) -> list[str]:
+    """``_WORD.findall(text)``: a word never spans whitespace and _WORD looks at nothing
+    around a match, so each chunk between spaces can be read alone, and most chunks are
+    a word (``isalpha``: one match, the chunk) or a word and one closing mark."""
+    out: list[str] = []
+    append = out.append
+    for chunk in text.split():
+        if chunk.isalpha():
+            append(chunk)
+        elif chunk[-1] in _TRAILING_MARKS and chunk[:-1].isalpha():
+            append(chunk[:-1])
+        else:
+            out.extend(_WORD.findall(chunk))
+    return out
 
 
 def _glued(text: str) -> list[bool]:
@@ -1094,8 +1119,9 @@ def _segments(article: Article) -> list[tuple[str, float]]:
         line = raw.strip()
         if not line:
             continue
-        if not _ends_sentence(line) and len(line.split()) <= 6:
-            # Menus, captions and crossheads: some signal, mostly noise.
+        if not _ends_sentence(line) and len(line.split()) <= HEADING_WORDS:
+            # Menus, captions, crossheads and the headlines of related reports: some
+            # signal, mostly noise.
             out.append((line, 0.3))
             continue
         if seen >= SCAN_CHARS:
@@ -1187,6 +1213,10 @@ def extract_numbers(text: str) -> frozenset[str]:
         start, end = m.span()
         if start and (text[start - 1].isalpha() or text[start - 1] in "_"):
             continue  # "A8", "G7", "F-16": names, not figures
+        if text[end : end + 1] == ":" and text[end + 1 : end + 2].isdigit():
+            continue  # "09:38", "2:40 a.m.", "1:2": a time of day or a score
+        if start >= 2 and text[start - 1] == ":" and text[start - 2].isdigit():
+            continue
         iso = _ISO_DATE.fullmatch(raw) or _DOTTED_DATE.fullmatch(raw)
         if iso:
             year, month, day = (iso.group(1), iso.group(2), iso.group(3))

@@ -549,3 +549,64 @@ def test_merge_counts_the_articles_behind_each_term() -> None:
     assert set(merged.term_counts) == set(merged.terms)
     shared = set(article_profile(CHEM_A).terms) & set(article_profile(CHEM_B).terms)
     assert any(merged.term_counts[k] == 2 for k in shared if k in merged.term_counts)
+
+
+def test_academic_and_courtesy_titles_are_not_terms() -> None:
+    # "Dr." and "Mr" stand before names in reports of every kind of event.
+    de = article_profile(
+        make(
+            "t1",
+            "Sternwarte Kalmbach bekommt neues Teleskop",
+            "Die Leiterin Dr. Hanne Obrist und Prof. Ivo Lenz stellten das Gerät vor.",
+        )
+    )
+    en = article_profile(
+        make(
+            "t2",
+            "Ferry line to Quillby resumes",
+            "Mr Ottway and Mrs Penhale, who run the line, said sailings resume on Monday.",
+            lang="en",
+        )
+    )
+    assert not {"dr", "prof"} & set(de.terms)
+    assert not {"mr", "mrs"} & set(en.terms)
+    assert "teleskop" in de.terms and "ferry" in en.terms
+
+
+def test_headline_of_a_related_report_weighs_like_a_heading() -> None:
+    # An unterminated line of headline length names another report, not this one.
+    body = "Der Stadtrat von Wendlach hat den Neubau der Grundschule am Mühlbach beschlossen."
+    teaser = "Weitere Berichte\nWarum Schwimmbäder im ganzen Land jetzt schließen müssen"
+    alone = article_profile(make("h1", "Wendlach baut Grundschule", body))
+    with_teaser = article_profile(make("h2", "Wendlach baut Grundschule", f"{body}\n{teaser}"))
+    assert "schwimmbad" in with_teaser.terms
+    # weighted as a heading, the teaser's word ranks below the report's own words
+    assert with_teaser.terms["schwimmbad"] < 0.5 * with_teaser.terms["grundschule"]
+    assert with_teaser.terms["grundschule"] > 0.9 * alone.terms["grundschule"]
+
+
+def test_times_of_day_and_scores_are_not_figures() -> None:
+    assert extract_numbers("Stand: 14.03.2026, 17:46 Uhr") == {"d:03-14", "y:2026"}
+    assert extract_numbers("the alarm sounded at 3:55 a.m.; 4,300 homes lost power") == {"4300"}
+    assert extract_numbers("Tarnow gewann das Derby 3:1 vor 18.500 Zuschauern") == {"18500"}
+
+
+def test_a_shared_time_of_day_is_no_evidence_of_one_event() -> None:
+    # Two unrelated reports that share a common word and the minute they mention.
+    a = article_profile(
+        make(
+            "ts1",
+            "Brücke in Ostrau gesperrt",
+            "Um 17:46 Uhr sperrte die Polizei die Brücke in Ostrau.",
+        )
+    )
+    b = article_profile(
+        make(
+            "ts2",
+            "Bäckerei in Lemgo überfallen",
+            "Um 17:46 Uhr rief die Bäckerei in Lemgo die Polizei.",
+        )
+    )
+    result = score(b, new_story(a, "s1"))
+    assert result.shared_terms  # the common word
+    assert not result.evidence.startswith("#") and result.total == 0.0

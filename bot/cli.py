@@ -20,6 +20,7 @@ import redis.asyncio as aioredis
 import telegram
 from redis.exceptions import RedisError
 
+from bot.collector import tune_collector
 from bot.config import FORMATS, Config, FeedConfig, RedisConfig, load_config
 from bot.dedup_store import DedupSettings, DedupStore
 from bot.errors import BotError, InputError, store_problem
@@ -455,6 +456,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cfg = load_config(_config_path(args.config))
         # Before anything can log: tokens and passwords never reach the log output.
         install_redaction(config_secrets(cfg))
+        tune_collector()
         if args.command == "check-config":
             return cmd_check_config(cfg, args)
         if args.command == "run":

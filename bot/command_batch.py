@@ -10,8 +10,7 @@ command is awaited in turn, as the order the crash-safety of a save relies on
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -35,33 +34,13 @@ class CommandBatch:
         self.in_turn = isinstance(client, RedisCluster)
         self.round_trips = 0
 
-    async def run(
-        self, commands: Sequence[Command], meanwhile: Callable[[], object] | None = None
-    ) -> list[Any]:
-        """The replies of ``commands``, run in order; raises the first command error.
-
-        ``meanwhile``: CPU work to do while the server works and the reply travels; the
-        request is on its way before it starts.
-        """
+    async def run(self, commands: Sequence[Command]) -> list[Any]:
+        """The replies of ``commands``, run in order; raises the first command error."""
         if not commands:
-            if meanwhile is not None:
-                meanwhile()
             return []
         if self.in_turn:
-            replies = [await self._one(command) for command in commands]
-            if meanwhile is not None:
-                meanwhile()
-            return replies
-        if meanwhile is None:
-            replies = await self._send(commands)
-        else:
-            sending = asyncio.ensure_future(self._send(commands))
-            # One turn of the loop: the task writes the request and waits for the reply.
-            await asyncio.sleep(0)
-            try:
-                meanwhile()
-            finally:
-                replies = await sending
+            return [await self._one(command) for command in commands]
+        replies = await self._send(commands)
         lost = next((i for i, r in enumerate(replies) if isinstance(r, NoScriptError)), None)
         if lost is not None:
             # The server lost its script cache (restart, SCRIPT FLUSH): load and redo from

@@ -36,9 +36,10 @@ GROUP = "pipeline"
 # it, and then the oldest unprocessed articles go (approximate trimming is O(1)).
 MAX_LEN = 1_000_000
 # The story turn (``stories.workers = "all"``): how long a silent holder keeps it, and how
-# often a waiting worker asks (a turn lasts one batch's story work, tens of ms).
+# long a waiting worker blocks before it asks again when no hand-back wakes it (a turn
+# lasts one batch's story work, tens of ms; a holder that died hands nothing back).
 TURN_MS = 10_000
-TURN_WAIT_S = 0.005
+TURN_WAIT_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,13 +100,16 @@ class IngestStream:
         keys: Keys,
         consumer: str | None = None,
         claim_idle_ms: int = 60_000,
+        turn_ms: int = TURN_MS,
     ) -> None:
         self.client = client
+        self.turn_ms = turn_ms
         self.key = keys.ingest_stream()
         self.consumer = consumer or default_consumer()
         self.claim_idle_ms = claim_idle_ms
         self._leader_key = keys.ingest_leader()
         self._turn_key = keys.story_turn()
+        self._turn_free_key = keys.story_turn_free()
         # The consumer name, stable across restarts: a restarted leader resumes at once
         # instead of waiting for its own lease to run out. Workers need distinct names
         # (the default is the host name; several on one host set DIGESTBOT_WORKER).
@@ -151,10 +155,12 @@ class IngestStream:
         Every worker does the text work of what it reads at once; story assignment and
         novelty compare an article with the stories before it, so their writes must not
         interleave. The turn is a lease kept alive while held: a worker that dies in its
-        turn blocks the others for ``TURN_MS`` at most.
+        turn blocks the others for ``turn_ms`` at most.
         """
-        while not await leases.take(self.client, self._turn_key, self._token, TURN_MS):
-            await asyncio.sleep(TURN_WAIT_S)
+        while not await leases.take(self.client, self._turn_key, self._token, self.turn_ms):
+            # Woken by the holder's hand-back (a list entry it pushes); polling instead
+            # cost the waiting worker and the server a round trip every few ms.
+            await self.client.blpop([self._turn_free_key], timeout=TURN_WAIT_S)
         keeper = asyncio.ensure_future(self._keep_turn())
         try:
             yield
@@ -163,15 +169,25 @@ class IngestStream:
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
             try:
-                await leases.release(self.client, self._turn_key, self._token)
+                await self._hand_back()
             except RedisError as exc:
                 # The lease runs out by itself; the body's own outcome matters more.
                 log.warning("could not hand the story turn back (%s)", exc)
 
+    async def _hand_back(self) -> None:
+        if await leases.release(self.client, self._turn_key, self._token):
+            async with self.client.pipeline(transaction=True) as pipe:
+                # One wake-up at most waits in the list: a worker that finds it stale
+                # asks for the turn once more and blocks again.
+                pipe.lpush(self._turn_free_key, 1)
+                pipe.ltrim(self._turn_free_key, 0, 0)
+                pipe.pexpire(self._turn_free_key, self.turn_ms)
+                await pipe.execute()
+
     async def _keep_turn(self) -> None:
         while True:
-            await asyncio.sleep(TURN_MS / 3000)
-            await leases.take(self.client, self._turn_key, self._token, TURN_MS)
+            await asyncio.sleep(self.turn_ms / 3000)
+            await leases.take(self.client, self._turn_key, self._token, self.turn_ms)
 
     async def resign(self) -> None:
         """Give the pipeline lease up (a clean stop), so another worker leads at once."""

@@ -174,6 +174,10 @@ class Keys:
         """Lease: the worker whose turn it is to decide stories (``stories.workers``)."""
         return f"{self.prefix}:{{{self.prefix}:ingest}}:turn"
 
+    def story_turn_free(self) -> str:
+        """List: a wake-up for a worker waiting for the story turn, pushed on hand-back."""
+        return f"{self.prefix}:{{{self.prefix}:ingest}}:turn-free"
+
     def story_done(self, story_id: str) -> str:
         return f"{self.prefix}:{{{self.prefix}:s:{story_id}}}:done"
 

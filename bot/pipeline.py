@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,7 +18,7 @@ from bot.config import DigestConfig, StoryConfig
 from bot.dedup_store import DedupStore
 from bot.outbox import entry_from_dict, entry_to_dict, fact_to_dict
 from bot.source_lines import SourceLines
-from bot.story_store import Memory, StoryStore
+from bot.story_store import Lookup, Memory, StoryStore, encode_fact
 from digests.digest import Outcome, make_entry, source_of
 from digests.facts import Fact, extract_facts
 from digests.models import Article, DedupDecision, FactOut, SourceRef
@@ -60,6 +59,11 @@ class Prepared:
     facts: list[Fact] = field(default_factory=list)
     rejected: list[Any] = field(default_factory=list)
     profile: ArticleProfile | None = None
+    lookup: Lookup | None = None  # the story-index query, built before the story turn
+    # Novelty if the article starts a story (it then has nothing to repeat but itself);
+    # most articles do, and this part needs no story state, so it is done before the turn.
+    alone: list[tuple[Fact, Any]] | None = None
+    encoded: list[str] = field(default_factory=list)  # the facts as a story stores them
 
 
 class _Session:
@@ -70,28 +74,17 @@ class _Session:
     the writes not yet sent, of articles not yet acknowledged, which are redelivered.
     """
 
-    def __init__(self, batch: CommandBatch, waiting: Sequence[Prepared]) -> None:
+    def __init__(self, batch: CommandBatch) -> None:
         self.batch = batch
         self.pending: list[Command] = []
         self.story_of: dict[str, str] = {}  # articles of this batch → their story
-        self.waiting = deque(waiting)  # articles whose text work is still to do
 
     def write(self, commands: Sequence[Command]) -> None:
         self.pending.extend(commands)
 
-    def analyse_next(self) -> None:
-        if self.waiting:
-            _analyse(self.waiting.popleft())
-
-    def ready(self, plan: Prepared) -> None:
-        """Do ``plan``'s text work now if no round trip has done it yet."""
-        if plan.profile is None:
-            _analyse(plan)
-            self.waiting.remove(plan)
-
     async def read(self, commands: Sequence[Command]) -> list[Any]:
         sent = len(self.pending)
-        replies = await self.batch.run([*self.pending, *commands], meanwhile=self.analyse_next)
+        replies = await self.batch.run([*self.pending, *commands])
         self.pending = []
         return replies[sent:]
 
@@ -127,8 +120,8 @@ class Pipeline:
         """Process ``articles`` in order, with the decisions one-by-one processing makes.
 
         Their dedup claims share one round trip, their source-line counts another; the
-        text work is done while the story work's round trips are under way, and each
-        article's writes travel with the next article's first read.
+        text work of all is done before the story work, and each article's writes travel
+        with the next article's first read.
 
         ``redelivered[i]``: article i may have been processed before by a worker that
         died before it acknowledged it. Its claim then finds the article itself; its
@@ -138,15 +131,11 @@ class Pipeline:
         return await self.decide(await self.prepare(articles, now, redelivered))
 
     async def prepare(
-        self,
-        articles: Sequence[Article],
-        now: datetime,
-        redelivered: Sequence[bool] = (),
-        analyse: bool = False,
+        self, articles: Sequence[Article], now: datetime, redelivered: Sequence[bool] = ()
     ) -> list[Prepared]:
         """The part of :meth:`process_many` that needs no story state: dedup claims,
-        source-line cleaning and, with ``analyse``, the text work. Several workers can
-        prepare at once; :meth:`decide` must then take turns."""
+        source-line cleaning and the text work. Several workers can prepare at once;
+        :meth:`decide` must then take turns."""
         decisions = await self.dedup.claim_many(articles, now)
         again = list(redelivered) or [False] * len(articles)
         plans = []
@@ -161,18 +150,22 @@ class Pipeline:
             cleaned = await self.source_lines.clean_many(cleaned, now)
         for plan, article in zip(fresh, cleaned, strict=True):
             plan.article = article
-            if analyse:
-                _analyse(plan)
-                # Other tasks of the worker (sends, commands) run between two articles.
-                await asyncio.sleep(0)
+            # The text work of a whole batch in one go, not in the gaps of the story
+            # work's round trips: a task per round trip to fill them cost more than
+            # the gaps (bench/pipeline.py, 2026-11-21).
+            _analyse(plan)
+            # Built here, out of the story turn that workers take one at a time.
+            assert plan.profile is not None
+            plan.lookup = self.stories.lookup(plan.profile, article.published)
+            plan.alone = new_facts(plan.facts, [])
+            plan.encoded = [encode_fact(f) for f in plan.facts]
+            # Other tasks of the worker (sends, commands) run between two articles.
+            await asyncio.sleep(0)
         return plans
 
     async def decide(self, plans: Sequence[Prepared]) -> list[Outcome]:
         """Stories, novelty and digest entries of prepared articles, in order."""
-        fresh = [p for p in plans if p.saved is None and p.decision.kind == "new"]
-        # Text work not done yet is done while a round trip is under way: each read
-        # analyses the next article still waiting (pure functions of its text).
-        session = _Session(self.stories.batch, [p for p in fresh if p.profile is None])
+        session = _Session(self.stories.batch)
         outcomes = []
         for plan in plans:
             if plan.saved is not None:
@@ -222,13 +215,11 @@ class Pipeline:
         return outcome
 
     async def _new(self, plan: Prepared, session: _Session) -> Outcome:
-        session.ready(plan)
-        article, profile, facts = plan.article, plan.profile, plan.facts
-        assert article is not None and profile is not None
+        article, profile, facts, lookup = plan.article, plan.profile, plan.facts, plan.lookup
+        assert article is not None and profile is not None and lookup is not None
         explain = _dedup_explain(plan.decision)
         outcome = Outcome(plan.original, "duplicate", plan.decision, explain=explain)
 
-        lookup = self.stories.lookup(profile, article.published)
         (reply,) = await session.read([lookup.command])
         ids, df, new_id = lookup.read(reply)
         found: list[StoryProfile] = []
@@ -274,8 +265,12 @@ class Pipeline:
             known = memory.facts()
             status = "update"
 
-        verdicts = new_facts(facts, known)
+        if chosen is None and plan.alone is not None:
+            verdicts = plan.alone
+        else:
+            verdicts = new_facts(facts, known)
         fresh = [f for f, match in verdicts if match is None]
+        encoded = [plan.encoded[i] for i, (_, match) in enumerate(verdicts) if match is None]
         explain["sentences"] = _sentence_explain(verdicts, plan.rejected)
         outcome.story_id = story.id
         outcome.new_facts = [fact_out(f, source) for f in fresh]
@@ -289,7 +284,12 @@ class Pipeline:
             session.write([self.stories.note_command(story.id, note, article.id)])
             session.write(
                 self.stories.save_commands(
-                    story, fresh, [article.id], counted=profile, done=_outcome_record(outcome)
+                    story,
+                    fresh,
+                    [article.id],
+                    counted=profile,
+                    done=_outcome_record(outcome),
+                    encoded=encoded,
                 )
             )
             return outcome
@@ -315,6 +315,7 @@ class Pipeline:
                 counted=profile,
                 done=_outcome_record(outcome),
                 clear_also=bool(notes),
+                encoded=encoded,
             )
         )
         return outcome

@@ -191,7 +191,7 @@ class Runner:
         report.articles += len(chunk)
         if self.journal is not None and self.cfg.stories.workers == "all":
             # The text work in parallel with the other workers, the story work in turn.
-            plans = await self.pipeline.prepare(texts, now, redelivered, analyse=True)
+            plans = await self.pipeline.prepare(texts, now, redelivered)
             async with self.journal.story_turn():
                 outcomes = await self.pipeline.decide(plans)
         else:

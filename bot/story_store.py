@@ -184,6 +184,11 @@ redis.call('HSET', KEYS[1], 'also', cjson.encode(also))
 return 1
 """
 
+def encode_fact(fact: Fact) -> str:
+    """A fact as a story's memory keeps it."""
+    return json.dumps(fact_to_dict(fact))
+
+
 # EVALSHA: sending a script's body with every call costs a fifth of a millisecond more.
 _SHA = {
     body: hashlib.sha1(body.encode()).hexdigest() for body in (_LOOKUP, _SAVE, _WRITE, _NOTE)
@@ -364,11 +369,13 @@ class StoryStore:
         counted: ArticleProfile | None = None,
         done: str | None = None,
         clear_also: bool = False,
+        encoded: Sequence[str] | None = None,
     ) -> list[Command]:
         """Write the story, its new facts, its index entries and the article links;
         ``counted``: the article whose terms enter the document frequencies; ``done``: the
         outcome record of ``article_ids[0]``, saved atomically with the story and its facts;
-        ``clear_also``: the pending "also reported by" notes went into this article's entry.
+        ``clear_also``: the pending "also reported by" notes went into this article's entry;
+        ``encoded``: ``new_facts`` already in their stored form (:func:`encode_fact`).
 
         In this order, each step atomic: the links, the index, then the story. A story id in
         the index without its story (the last step failed) is known to its article, whose
@@ -419,7 +426,7 @@ class StoryStore:
                 "1" if clear_also else "",
                 *(x for pair in fields.items() for x in pair),
                 "--",
-                *(json.dumps(fact_to_dict(f)) for f in new_facts),
+                *(encoded if encoded is not None else map(encode_fact, new_facts)),
             )
         )
         return commands

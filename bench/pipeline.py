@@ -31,11 +31,12 @@ import redis.asyncio as aioredis
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bot.collector import tune_collector  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.dedup_store import DedupSettings, DedupStore  # noqa: E402
 from bot.keys import Keys  # noqa: E402
 from bot.pipeline import CLAIM_BATCH, Pipeline  # noqa: E402
-from bot.redis_conn import EmbeddedServer  # noqa: E402
+from bot.redis_conn import EmbeddedServer, connect  # noqa: E402
 from bot.source_lines import SourceLines  # noqa: E402
 from bot.story_store import StoryStore  # noqa: E402
 from digests.models import Article  # noqa: E402
@@ -137,7 +138,7 @@ async def timed_pass(pipe: Pipeline, articles: list[Article], now: datetime) -> 
 
 def _fill_part(url: str, prefix: str, articles: list[Article]) -> None:
     async def fill() -> None:
-        client = aioredis.Redis.from_url(url)
+        client = await connect(url, 30.0)  # the product's connection
         try:
             pipe = pipeline_for(client, prefix)
             wall = datetime.now(UTC)
@@ -175,13 +176,14 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     pool = [s for t in texts for s in split_sentences(t, "de") if 40 <= len(s) <= 300]
     rng = random.Random(20261121)
     results: dict[str, object] = {"articles": len(texts)}
+    tune_collector()  # as `digestbot` does at start
     with tempfile.TemporaryDirectory() as tmp:
         server = None
         url = args.redis_url
         if not url:
             server = EmbeddedServer(Path(tmp))
             url = server.start()
-        client = aioredis.Redis.from_url(url)
+        client = await connect(url, 30.0)  # the product's connection
         try:
             # (1) plain throughput on a fresh store, median of runs
             rates: list[float] = []

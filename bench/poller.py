@@ -38,6 +38,7 @@ import redis.asyncio as aioredis
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bot.collector import tune_collector  # noqa: E402
 from bot.config import FeedConfig, PollerConfig  # noqa: E402
 from bot.feed_state import FeedStateStore  # noqa: E402
 from bot.keys import Keys  # noqa: E402
@@ -206,6 +207,7 @@ def main() -> None:
             embedded = EmbeddedServer(Path(tmp))
             url = embedded.start()
         try:
+            tune_collector()  # as `digestbot` does at start
             results = asyncio.run(run(args, port, url))
         finally:
             if embedded is not None:

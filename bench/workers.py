@@ -43,10 +43,11 @@ sys.path.insert(0, str(REPO / "bench"))
 from pipeline import load_texts, real_articles, synthetic  # noqa: E402
 
 from bot.cli import _pipeline  # noqa: E402
+from bot.collector import tune_collector  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.ingest_stream import IngestStream  # noqa: E402
 from bot.keys import Keys  # noqa: E402
-from bot.redis_conn import EmbeddedServer  # noqa: E402
+from bot.redis_conn import EmbeddedServer, connect  # noqa: E402
 from bot.runner import CycleReport, Runner  # noqa: E402
 from digests.facts import extract_facts  # noqa: E402
 from digests.models import Article  # noqa: E402
@@ -72,11 +73,12 @@ def _worker(
 ) -> None:
     for article in warm:  # lexicons, lemma caches: what a long-running worker has warm
         article_profile(article, extract_facts(article.text, "de", title=article.title)[0])
+    tune_collector()  # as `digestbot` does at start
 
-    async def drain() -> float:
+    async def drain() -> tuple[float, float]:
         cfg = Config()
         cfg = replace(cfg, stories=replace(cfg.stories, workers=mode))
-        client = aioredis.Redis.from_url(url)
+        client = await connect(url, 30.0)  # the product's connection
         keys = Keys(prefix)
         try:
             journal = IngestStream(client, keys, name, claim_idle_ms=600_000)
@@ -84,12 +86,13 @@ def _worker(
             await journal.ensure_group()
             go.wait()
             t0 = time.perf_counter()
+            c0 = time.process_time()
             now = datetime.now(UTC)
             while True:
                 report = CycleReport()
                 await runner.drain([], report, now)
                 if await journal.backlog() == 0:
-                    return time.perf_counter() - t0
+                    return time.perf_counter() - t0, time.process_time() - c0
                 await asyncio.sleep(0.002)  # the rest is the other worker's, in flight
         finally:
             await client.aclose()
@@ -108,9 +111,20 @@ async def journal_articles(url: str, prefix: str, articles: list[Article]) -> No
         await client.aclose()
 
 
+async def server_cpu(url: str) -> float:
+    """Seconds of CPU the Redis server has used so far."""
+    client = aioredis.Redis.from_url(url)
+    try:
+        info = await client.info("cpu")
+        return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+    finally:
+        await client.aclose()
+
+
 def run_once(
     url: str, articles: list[Article], warm: list[Article], mode: str, workers: int
-) -> float:
+) -> tuple[float, float, float]:
+    """(wall seconds, worker CPU seconds, Redis server CPU seconds) for one drain."""
     prefix = f"wb{mode}{workers}"
     asyncio.run(journal_articles(url, prefix, articles))
     ctx = mp.get_context("fork")
@@ -123,11 +137,13 @@ def run_once(
     for p in procs:
         p.start()
     time.sleep(8.0)  # every worker warm and connected
+    server0 = asyncio.run(server_cpu(url))
     go.set()
     times = [out.get(timeout=3600) for _ in procs]
+    server = asyncio.run(server_cpu(url)) - server0
     for p in procs:
         p.join(60)
-    return max(times)
+    return max(t for t, _ in times), sum(c for _, c in times), server
 
 
 def main() -> None:
@@ -148,12 +164,16 @@ def main() -> None:
         try:
             for run_no in range(args.runs):
                 for mode, workers in setups:
-                    secs = run_once(url, articles, warm, mode, workers)
+                    secs, cpu, server_secs = run_once(url, articles, warm, mode, workers)
                     rate = len(articles) / secs
                     rates[f"{mode}x{workers}"].append(rate)
+                    # Busy share of the machine's two cores: what is left idle is waiting.
                     print(
                         f"run {run_no + 1}: {workers} worker(s), stories.workers={mode!r}: "
-                        f"{rate:7.1f} articles/s ({secs:.1f} s)",
+                        f"{rate:7.1f} articles/s ({secs:.1f} s); CPU per article: workers "
+                        f"{cpu / len(articles) * 1000:.2f} ms, Redis "
+                        f"{server_secs / len(articles) * 1000:.2f} ms; cores busy "
+                        f"{(cpu + server_secs) / secs:.2f} of 2",
                         flush=True,
                     )
         finally:

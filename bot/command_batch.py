@@ -6,6 +6,9 @@ see the writes exactly as if each had been awaited on its own. A cluster spreads
 one pipeline over several nodes with no order between them, so there every
 command is awaited in turn, as the order the crash-safety of a save relies on
 (links, index, story) must hold.
+
+A round trip is a transaction (MULTI/EXEC), so that under maxmemory the server
+refuses all of its writes or none.
 """
 
 from __future__ import annotations
@@ -60,7 +63,11 @@ class CommandBatch:
                 return [await self.client.execute_command(*commands[0])]
             except NoScriptError as exc:
                 return [exc]
-        pipe = self.client.pipeline(transaction=False)
+        # A transaction, not a plain pipeline: a write refused for memory does not stop the
+        # commands after it in a pipeline, so an article's save could land in part (its
+        # story without its link, which a replay would take for someone else's story).
+        # In a transaction the server refuses all writes of the round trip or none.
+        pipe = self.client.pipeline(transaction=True)
         for command in commands:
             pipe.execute_command(*command)
         return list(await pipe.execute(raise_on_error=False))

@@ -330,7 +330,10 @@ class DedupStore:
             return [reply]
         argv = [self._claim_args(c) for c in claims]
         for attempt in range(2):
-            pipe = self.client.pipeline(transaction=False)
+            # A transaction: under maxmemory the server refuses all claims of the round trip
+            # or none (a plain pipeline runs the ones after a refused one, so a replay would
+            # claim the batch in another order).
+            pipe = self.client.pipeline(transaction=True)
             for args in argv:
                 # EVALSHA, not the Script object: redis-py would add a SCRIPT EXISTS round
                 # trip to every pipeline that holds a Script call. As a raw command because

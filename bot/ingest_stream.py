@@ -131,7 +131,9 @@ class IngestStream:
         if not items:
             return
         await self.ensure_group()
-        pipe = self.client.pipeline(transaction=False)
+        # All or none: in a plain pipeline a write refused for memory does not stop the
+        # ones after it, and a gap in the journal would reorder the articles on resume.
+        pipe = self.client.pipeline(transaction=True)
         for feed, article in items:
             fields: dict[Any, Any] = {"feed": feed, "article": article_to_json(article)}
             pipe.xadd(self.key, fields, maxlen=MAX_LEN, approximate=True)

@@ -30,22 +30,27 @@ MIN_SHARE = 0.3
 WEEK = 7 * 86400
 TOTAL = "#articles"
 
-# Reads the counts of this week and the last, and counts the article's lines once: the
-# article's marker field makes a second call (a replay after a crash) count nothing.
+# Reads the counts of this week and the last, and counts the article's lines once. The
+# article's marker field keeps the counts it saw: a second call (a replay after a crash,
+# when the articles after it in its batch were counted too) answers with those, so the
+# replay cleans the article exactly as the first call did.
 # KEYS: this week, last week. ARGV: TTL, article marker, fields (TOTAL first).
-# Reply: {1 if the article was counted before, counts now, counts last week}.
+# Reply: {1 if the article was counted before, counts as first seen (comma-joined; "1"
+# from markers of older versions, which kept no counts)}.
 _COUNT = """
 local fields = {}
 for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
+local seen = redis.call('HGET', KEYS[1], ARGV[2])
+if seen then return {1, seen} end
 local now = redis.call('HMGET', KEYS[1], unpack(fields))
 local before = redis.call('HMGET', KEYS[2], unpack(fields))
-local counted = 1
-if redis.call('HSETNX', KEYS[1], ARGV[2], 1) == 1 then
-  counted = 0
-  for _, f in ipairs(fields) do redis.call('HINCRBY', KEYS[1], f, 1) end
-end
+local sums = {}
+for k = 1, #fields do sums[k] = (tonumber(now[k]) or 0) + (tonumber(before[k]) or 0) end
+seen = table.concat(sums, ',')
+redis.call('HSET', KEYS[1], ARGV[2], seen)
+for _, f in ipairs(fields) do redis.call('HINCRBY', KEYS[1], f, 1) end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
-return {counted, now, before}
+return {0, seen}
 """
 _SHA = hashlib.sha1(_COUNT.encode()).hexdigest()
 
@@ -102,10 +107,12 @@ def _short_lines(article: Article) -> dict[str, str]:
 
 
 def _cleaned(article: Article, lines: dict[str, str], reply: Any) -> Article:
-    counted_before, now_counts, old_counts = int(reply[0]), reply[1], reply[2]
-    # An article counted before (a replay after a crash) must not see its own lines.
-    own = 1 if counted_before else 0
-    counts = [int(a or 0) + int(b or 0) - own for a, b in zip(now_counts, old_counts, strict=True)]
+    record = reply[1].decode() if isinstance(reply[1], bytes) else str(reply[1])
+    counts = [int(c) for c in record.split(",")]
+    if len(counts) != len(lines) + 1:
+        # A marker of an older version (which kept no counts) or of another text under
+        # the same id: keep the text rather than guess what the article saw.
+        return article
     total = counts[0]
     if total < MIN_COUNT:
         return article

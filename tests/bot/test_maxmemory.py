@@ -4,7 +4,8 @@
 ``maxmemory`` (policy ``noeviction``) is reached part-way through. The run must
 stop with exit status 1 and one line saying what happened, no traceback. Once
 the limit is raised, a second run must print exactly the digests a run on a
-healthy server prints: nothing half-written was taken for done.
+healthy server prints: nothing half-written was taken for done. The limit is
+placed at several points of the run, as each step writes in its own way.
 """
 
 from __future__ import annotations
@@ -51,10 +52,6 @@ def linked(client: redis.Redis, keys: Keys) -> set[bytes]:
     return {key.rsplit(b":", 1)[1] for key in client.scan_iter(match=f"{keys.prefix}:a2s:*")}
 
 
-def bullets(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip().startswith("- ")]
-
-
 @pytest.mark.timeout(300)
 def test_maxmemory_stops_with_one_line_and_a_rerun_completes(tmp_path: Path, keys: Keys) -> None:
     server = EmbeddedServer(tmp_path / "own-redis")
@@ -67,40 +64,39 @@ def test_maxmemory_stops_with_one_line_and_a_rerun_completes(tmp_path: Path, key
         reference = run_once(config, url, tmp_path)
         assert reference.returncode == 0, reference.stderr[-2000:]
         assert "New story" in reference.stdout
-        used_by_reference = int(client.info("memory")["used_memory"])
-
-        write_config(config, keys.prefix)
+        work_bytes = int(client.info("memory")["used_memory"]) - empty
         client.config_set("maxmemory-policy", "noeviction")
-        # Room for about half of the work: the run fills it on the way.
-        client.config_set("maxmemory", str(used_by_reference + (used_by_reference - empty) // 2))
-        full = run_once(config, url, tmp_path)
-        assert full.returncode == 1, full.stderr[-2000:]
-        lines = [line for line in full.stderr.splitlines() if line.startswith("digestbot:")]
-        assert len(lines) == 1 and "out of memory" in lines[0], full.stderr[-2000:]
-        assert "Traceback" not in full.stderr
-        # It stopped part-way: some stories were written, some articles wait in the journal.
-        work = Keys(keys.prefix)
-        assert int(client.get(work.story_seq()) or 0) > 0
-        assert client.xlen(work.ingest_stream()) > 0
+        stopped, wrote_stories = 0, False
+        # The limit falls at different steps of the run: while journaling, claiming,
+        # counting source lines and saving stories (each a round trip of many writes).
+        for step, share in enumerate((0.1, 0.25, 0.4, 0.55)):
+            work = Keys(f"{keys.prefix}-{step}")
+            write_config(config, work.prefix)
+            start = int(client.info("memory")["used_memory"])
+            client.config_set("maxmemory", str(start + int(work_bytes * share)))
+            full = run_once(config, url, tmp_path)
+            client.config_set("maxmemory", "0")
+            if full.returncode == 0:
+                continue  # the limit was not reached on this machine
+            assert full.returncode == 1, full.stderr[-2000:]
+            lines = [line for line in full.stderr.splitlines() if line.startswith("digestbot:")]
+            assert len(lines) == 1 and "out of memory" in lines[0], full.stderr[-2000:]
+            assert "Traceback" not in full.stderr
+            stopped += 1
+            wrote_stories |= int(client.get(work.story_seq()) or 0) > 0
 
-        client.config_set("maxmemory", "0")
-        resumed = run_once(config, url, tmp_path)
-        assert resumed.returncode == 0, resumed.stderr[-2000:]
-        # Every article reached a story, exactly the ones of the undisturbed run.
-        assert linked(client, work) == linked(client, Keys(keys.prefix + "-ref"))
-        assert client.xlen(work.ingest_stream()) == 0
-        # Every message of the undisturbed run was printed, or, where one story decision
-        # came out otherwise (see the note below), its facts were.
-        missing = set(reference.stdout.split("\n\n")) - set(resumed.stdout.split("\n\n"))
-        facts = set(bullets(resumed.stdout))
-        lost = [f for m in missing for f in bullets(m) if f not in facts]
-        if missing:
-            print(f"{len(missing)} of the messages differ from the undisturbed run's")
-        # Known gap, reported in the issue: in about one run in four the interrupted run
-        # ends with one story decision or one fact otherwise than the undisturbed run.
-        assert len(lost) <= 1, lost
-        again = run_once(config, url, tmp_path)
-        assert again.returncode == 0 and "[New story]" not in again.stdout
+            resumed = run_once(config, url, tmp_path)
+            assert resumed.returncode == 0, resumed.stderr[-2000:]
+            # Every article reached a story, exactly the ones of the undisturbed run.
+            assert linked(client, work) == linked(client, Keys(keys.prefix + "-ref"))
+            assert client.xlen(work.ingest_stream()) == 0
+            # Every message of the undisturbed run was printed, word for word: no fact was
+            # taken for known because a write of the stopped run landed half-way.
+            assert resumed.stdout.split("\n\n") == reference.stdout.split("\n\n"), share
+            again = run_once(config, url, tmp_path)
+            assert again.returncode == 0 and "[New story]" not in again.stdout
+        # The limits did stop runs, and at least one after it had written stories.
+        assert stopped >= 2 and wrote_stories, (stopped, wrote_stories)
     finally:
         client.close()
         server.stop()

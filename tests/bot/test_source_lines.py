@@ -55,3 +55,17 @@ async def test_an_article_cleaned_again_after_a_crash_counts_once(
     assert CHROME in replays[-1].text
     # Two articles had the line, not six: the third still keeps it.
     assert CHROME in (await lines.clean(article(2), NOW)).text
+
+
+async def test_a_replay_cleans_as_the_first_pass_did_when_later_articles_were_counted(
+    redis_client: aioredis.Redis, keys: Keys
+) -> None:
+    lines = SourceLines(redis_client, keys)
+    first = [await lines.clean(article(i), NOW) for i in range(3)]
+    # Articles 3-5 of the same batch were counted before the worker died, so the line now
+    # has six counts; article 2, replayed, saw two before it and must still keep it.
+    later = await lines.clean_many([article(i) for i in range(3, 6)], NOW)
+    assert CHROME not in later[-1].text
+    replayed = await lines.clean(article(2), NOW)
+    assert replayed.text == first[2].text
+    assert CHROME in replayed.text

@@ -561,6 +561,8 @@ class _Lang:
     negations: frozenset[str]
     clause0_subordinators: frozenset[str]
     locatives: frozenset[str]
+    capital_nouns: frozenset[str]  # 'Hauptstadt', 'capital'
+    capital_links: frozenset[str]  # 'capital of Poland', 'Hauptstadt der Ukraine'
     determiners: frozenset[str]
     definite: frozenset[str]  # definite articles
     adverbs: frozenset[str]  # may stand between a subject and its verb ('again', 'erneut')
@@ -711,6 +713,8 @@ def _lang(code: str) -> _Lang:
         negations=frozenset(w for w in d["negations"] if " " not in w),
         clause0_subordinators=clause0,
         locatives=frozenset(d["locative_prepositions"]),
+        capital_nouns=frozenset(d["capital_nouns"]),
+        capital_links=frozenset(d["capital_links"]),
         determiners=frozenset(d["determiners"]),
         definite=frozenset(d["definite_articles"]),
         adverbs=frozenset(d["adverbs"]),
@@ -776,6 +780,7 @@ class _Gazetteer:
     particles: frozenset[str]
     known_words: frozenset[str]  # every lower-case token of any entry
     name_starts: frozenset[str]  # first_names | surname_first: may open a person's name
+    capitals: frozenset[str]  # actors with a capital among their cities
 
 
 def _entry_tokens(name: str) -> tuple[str, ...]:
@@ -838,6 +843,7 @@ def _gazetteer(code: str) -> _Gazetteer:
         particles=frozenset(data["name_particles"]),
         known_words=frozenset(t for e in entries for t in e.tokens),
         name_starts=frozenset(data["first_names"]) | frozenset(data["surname_first"]),
+        capitals=frozenset(a for a, spec in data["actors"].items() if spec.get("cities")),
     )
 
 
@@ -864,7 +870,8 @@ def _match_actors(
 ) -> list[tuple[int, int, str, bool]]:
     """Gazetteer mentions as ``(first, last_excl, actor_id, is_media)``. ``opens``: the
     indices of the tokens that may open one, ascending (from _tokenize)."""
-    by_first = _gazetteer(lang.code).by_first
+    gz = _gazetteer(lang.code)
+    by_first = gz.by_first
     found: list[tuple[int, int, str, bool]] = []
     n = len(toks)
     # Only a token whose form opens an entry can start a mention (a few per sentence): the
@@ -888,20 +895,63 @@ def _match_actors(
         if hit is None:
             continue
         k, e = hit
-        prev = toks[i - 1].low if i else ""
+        start, end, city = i, i + k, e.city
+        if not city and e.actor in gz.capitals:
+            span = _capital_span(toks, i, i + k, e.actor, lang, gz)
+            if span is not None and span[0] >= after:
+                # 'die polnische Hauptstadt', 'the capital of Poland' is said as 'Warschau'
+                (start, end), city = span, True
+        prev = toks[start - 1].low if start else ""
         # 'talks in Rome' names a place, 'the government in Ankara' the state
-        if (
-            e.city
-            and prev in lang.locatives
-            and not (i >= 2 and toks[i - 2].lemma.endswith(lang.institution_heads))
+        if city and (
+            (
+                prev in lang.locatives
+                and not (start >= 2 and toks[start - 2].lemma.endswith(lang.institution_heads))
+            )
+            or (end - start > k and _after_locative(toks, start, lang))
         ):
-            for j in range(i, i + k):
+            for j in range(start, end):
                 toks[j].role = "place:" + e.actor  # 'talks in Rome', not the state acting
-            after = i + k
+            after = end
             continue
-        found.append((i, i + k, e.actor, e.actor == ""))
-        after = i + k
+        found.append((start, end, e.actor, e.actor == ""))
+        after = end
     return found
+
+
+def _capital_span(
+    toks: list[_Tok], a: int, b: int, actor: str, lang: _Lang, gz: _Gazetteer
+) -> tuple[int, int] | None:
+    """The tokens of 'the <demonym> capital (<city>)' or 'the capital of <state>' around a
+    state's mention ``a:b``, or None: the phrase names the state's capital city."""
+    n = len(toks)
+    capital = lang.capital_nouns
+    if b < n and toks[b].kind == "word" and toks[b].lemma in capital:
+        # English 'capital' is also money ('Russian capital fled'): only 'the ... capital'
+        if lang.code == "en" and not (a and toks[a - 1].low in lang.definite):
+            return None
+        end = b + 1
+        if end < n and toks[end].cap:  # the city itself may follow ('Hauptstadt Kiew')
+            for e in gz.by_first.get(toks[end].low, ()):
+                k = len(e.tokens)
+                if (
+                    e.city
+                    and e.actor == actor
+                    and end + k <= n
+                    and all(
+                        _tok_matches(toks[end + j], e.tokens[j], e.mode, lang.code)
+                        for j in range(k)
+                    )
+                ):
+                    end += k
+                    break
+        return (a, end)
+    j = a - 1
+    if j >= 1 and toks[j].low in lang.capital_links:
+        j -= 1
+    if j >= 0 and toks[j].kind == "word" and toks[j].lemma in capital:
+        return (j, b)
+    return None
 
 
 _FOLD_SUBS = (

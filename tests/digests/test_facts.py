@@ -378,3 +378,30 @@ def test_words_carry_language_neutral_keys() -> None:
 def test_quoted_words_are_marked() -> None:
     f = one('The minister called the plan "a dangerous gamble" on Monday.', "en")
     assert '"gamble' in f.terms and "gamble" not in f.terms
+
+
+@pytest.mark.parametrize(
+    ("sentence", "language", "state"),
+    [
+        ("Die Delegationen kamen am Dienstag in der rumänischen Hauptstadt zusammen.", "de", "RO"),
+        ("Die Gespräche fanden in der Hauptstadt Rumäniens statt.", "de", "RO"),
+        ("Die Gespräche fanden in der Hauptstadt der Ukraine statt.", "de", "UA"),
+        ("In der ukrainischen Hauptstadt Kiew heulten am Morgen die Sirenen.", "de", "UA"),
+        ("The delegations gathered in the Romanian capital on Tuesday.", "en", "RO"),
+        ("The talks were held in the capital of Ukraine on Friday.", "en", "UA"),
+    ],
+)
+def test_a_states_capital_named_by_description_is_a_place(
+    sentence: str, language: str, state: str
+) -> None:
+    # 'in der rumänischen Hauptstadt' says 'in Bukarest': where it happened, not Romania acting
+    f = one(sentence, language)
+    assert "^" + state in f.terms
+    assert state not in f.actors and state not in f.agents
+    assert not any(t.startswith(("haupt", "capital")) for t in f.terms)
+
+
+def test_capital_as_money_is_no_place() -> None:
+    f = one("Russian capital fled to Dubai after the sanctions, the report said.", "en")
+    assert "RU" in f.actors
+    assert not any(t.startswith("^") for t in f.terms)

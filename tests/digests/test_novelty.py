@@ -346,3 +346,19 @@ def test_a_confirmation_is_news_over_the_figures_of_an_unconfirmed_report() -> N
     )[0]
     assert candidate.type == "confirmation"
     assert match_known(candidate, known) is None
+
+
+def test_the_capital_described_repeats_the_capital_named() -> None:
+    # 'in der rumänischen Hauptstadt' is where the deal was signed, as 'nach Bukarest' was:
+    # neither Romania acting nor words the known facts lack
+    known = _facts(
+        "Außenministerin Sabine Lorenz ist am Montag zu Gesprächen mit ihrem Amtskollegen "
+        "nach Bukarest gereist. Die beiden unterzeichneten ein Abkommen über den Ausbau der "
+        "Bahnstrecke an der Donau."
+    )
+    candidate = _facts(
+        "Die Außenminister beider Länder unterzeichneten die Vereinbarung am Montag in der "
+        "rumänischen Hauptstadt.",
+        known=known,
+    )
+    assert is_known(candidate[0], known)

@@ -362,3 +362,14 @@ def test_the_capital_described_repeats_the_capital_named() -> None:
         known=known,
     )
     assert is_known(candidate[0], known)
+
+
+def test_an_operation_and_a_surgical_intervention_are_one_thing() -> None:
+    # 'Eingriff' is how hospital news varies 'Operation'; the English report says 'surgeries'
+    known = _facts(
+        "Nach dem Stromausfall im Kreiskrankenhaus wurden rund 25 geplante Operationen abgesagt."
+    )
+    candidate = _facts("Dutzende geplante Eingriffe fielen aus, insgesamt etwa 25.", known=known)
+    assert is_known(candidate[0], known)
+    english = _facts("About 25 planned surgeries had to be cancelled at the hospital.", "en")
+    assert is_known(english[0], known)

@@ -224,7 +224,10 @@ class Pipeline:
         ids, df, new_id = lookup.read(reply)
         found: list[StoryProfile] = []
         lead: Memory | None = None
-        if ids:
+        fetched = lookup.fetched(reply)
+        if fetched is not None:
+            found, lead = fetched
+        elif ids:
             # The leading candidate's memory comes along: it is the story joined nearly
             # always, and a memory fetched for nothing is never decoded.
             replies = await session.read(

@@ -15,10 +15,11 @@ window, as rate limiters do it), so counts decay without a per-term TTL and
 memory stays at two buckets of vocabulary. The counts arrive in the same round
 trip as the candidate ids.
 
-Round trips per article in the pipeline (``bot.pipeline``): one for candidate ids
-and counts, which also carries the previous article's save; one for the candidates'
-profiles and the leading candidate's fact memory (only when some key hit); one more
-for the memory when the article joins another candidate.
+Round trips per article in the pipeline (``bot.pipeline``): one for candidate ids,
+counts, the candidates' profiles and the leading candidate's fact memory, which also
+carries the previous article's save (on a cluster the profiles and the memory take a
+second one); one more for the memory when the article joins another candidate, and
+one for a new story's id when it had candidates but joined none.
 """
 
 from __future__ import annotations
@@ -68,10 +69,14 @@ TOTAL = "*"  # the field counting the articles of a df bucket (literal in _SAVE 
 # Python: the reply is a few ids and two strings instead of hundreds of ids and counts.
 # With no candidate the article can only start a story: its id is taken from the
 # sequence here too, which saves the round trip of an INCR for most new stories.
+# On a single server the candidates' profiles and the leading candidate's fact memory come
+# along (their keys are built here from the parts the client sends, which a cluster would
+# refuse: there they take a round trip of their own).
 # KEYS: story sequence, df bucket, previous df bucket, index keys (strongest first).
-# ARGV: oldest score, ids per key, max candidates, min hits, df fields...
+# ARGV: oldest score, ids per key, max candidates, min hits, story key head ('' for no
+# profiles), meta key tail, facts key tail, memory size, df fields...
 # Reply: {candidate ids, counts in the bucket, counts in the previous one (comma-joined),
-# a new story number or 0}.
+# a new story number or 0, profiles ('' where none), the lead's facts, the lead's notes}.
 _LOOKUP = """
 local hits, key, score, num, order = {}, {}, {}, {}, {}
 local per = tonumber(ARGV[2])
@@ -108,7 +113,7 @@ end)
 local top = {}
 for i = 1, math.min(#chosen, tonumber(ARGV[3])) do top[i] = chosen[i] end
 local fields = {}
-for j = 5, #ARGV do fields[#fields + 1] = ARGV[j] end
+for j = 9, #ARGV do fields[#fields + 1] = ARGV[j] end
 local function joined(key)
   local values = redis.call('HMGET', key, unpack(fields))
   for k = 1, #values do values[k] = values[k] or '' end
@@ -116,7 +121,16 @@ local function joined(key)
 end
 local number = 0
 if #top == 0 then number = redis.call('INCR', KEYS[1]) end
-return {top, joined(KEYS[2]), joined(KEYS[3]), number}
+local profiles, facts, also = {}, {}, ''
+local head = ARGV[5]
+if head ~= '' and #top > 0 then
+  for i, id in ipairs(top) do
+    profiles[i] = redis.call('HGET', head .. id .. ARGV[6], 'profile') or ''
+  end
+  facts = redis.call('LRANGE', head .. top[1] .. ARGV[7], -tonumber(ARGV[8]), -1)
+  also = redis.call('HGET', head .. top[1] .. ARGV[6], 'also') or ''
+end
+return {top, joined(KEYS[2]), joined(KEYS[3]), number, profiles, facts, also}
 """
 
 # A story's index entries and an article's counts in one call.
@@ -214,13 +228,20 @@ class Lookup:
     command: Command
     counted: tuple[str, ...]
     carry: float  # weight of the previous df bucket
+    fetches: bool  # the reply brings the candidates' profiles and the lead's memory
 
     def read(self, reply: Any) -> tuple[list[str], DocFreq, str | None]:
         """(candidate ids, document frequencies, a new story id when none)."""
-        ids, current, previous, number = reply
+        ids, current, previous, number = reply[:4]
         df = _doc_freq(self.counted, current, previous, self.carry)
         story_ids = [_text(sid) for sid in ids]
         return story_ids, df, None if story_ids else f"s{number}"
+
+    def fetched(self, reply: Any) -> tuple[list[StoryProfile], Memory] | None:
+        """The candidates' profiles and the leading one's memory, when the reply has them."""
+        if not self.fetches or not reply[0]:
+            return None
+        return StoryStore.read_profiles(reply[4]), Memory(list(reply[5]), reply[6] or None)
 
 
 @dataclass(slots=True)
@@ -261,6 +282,8 @@ class StoryStore:
         self.ttl = int(ttl_days * 86400)
         self.memory_facts = memory_facts
         self.batch = CommandBatch(client, {sha: body for body, sha in _SHA.items()})
+        # A cluster refuses a script keys it was not told of (see _LOOKUP).
+        self.fetch_in_lookup = not self.batch.in_turn
 
     def _bucket(self, published: datetime) -> tuple[int, float]:
         """(bucket number, share of the bucket elapsed) for a publication time."""
@@ -275,6 +298,10 @@ class StoryStore:
         counted = tuple(df_keys(profile))
         bucket, elapsed = self._bucket(published)
         need = MIN_HITS if len(terms) >= FEW_KEYS else 1
+        head, meta_tail, facts_tail = "", "", ""
+        if self.fetch_in_lookup:
+            head, _, meta_tail = self.keys.story_meta("\0").partition("\0")
+            facts_tail = self.keys.story_facts("\0").partition("\0")[2]
         command = script_call(
             _SHA[_LOOKUP],
             [
@@ -287,10 +314,14 @@ class StoryStore:
             PER_KEY,
             MAX_CANDIDATES,
             need,
+            head,
+            meta_tail,
+            facts_tail,
+            self.memory_facts,
             TOTAL,
             *counted,
         )
-        return Lookup(command, counted, 1.0 - elapsed)
+        return Lookup(command, counted, 1.0 - elapsed, self.fetch_in_lookup)
 
     def profile_commands(self, story_ids: Sequence[str]) -> list[Command]:
         return [("HGET", self.keys.story_meta(sid), "profile") for sid in story_ids]
@@ -316,6 +347,9 @@ class StoryStore:
         ids, df, new_id = lookup.read(reply)
         if not ids:
             return Candidates([], df, new_id)
+        fetched = lookup.fetched(reply)
+        if fetched is not None:
+            return Candidates(fetched[0], df)
         stories = self.read_profiles(await self.batch.run(self.profile_commands(ids)))
         return Candidates(stories, df)
 

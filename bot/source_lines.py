@@ -35,13 +35,13 @@ TOTAL = "#articles"
 # when the articles after it in its batch were counted too) answers with those, so the
 # replay cleans the article exactly as the first call did.
 # KEYS: this week, last week. ARGV: TTL, article marker, fields (TOTAL first).
-# Reply: {1 if the article was counted before, counts as first seen (comma-joined; "1"
-# from markers of older versions, which kept no counts)}.
+# Reply: the counts as the article first saw them (comma-joined; "1" from markers of
+# older versions, which kept no counts).
 _COUNT = """
 local fields = {}
 for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
 local seen = redis.call('HGET', KEYS[1], ARGV[2])
-if seen then return {1, seen} end
+if seen then return seen end
 local now = redis.call('HMGET', KEYS[1], unpack(fields))
 local before = redis.call('HMGET', KEYS[2], unpack(fields))
 local sums = {}
@@ -50,7 +50,7 @@ seen = table.concat(sums, ',')
 redis.call('HSET', KEYS[1], ARGV[2], seen)
 for _, f in ipairs(fields) do redis.call('HINCRBY', KEYS[1], f, 1) end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
-return {0, seen}
+return seen
 """
 _SHA = hashlib.sha1(_COUNT.encode()).hexdigest()
 
@@ -107,7 +107,7 @@ def _short_lines(article: Article) -> dict[str, str]:
 
 
 def _cleaned(article: Article, lines: dict[str, str], reply: Any) -> Article:
-    record = reply[1].decode() if isinstance(reply[1], bytes) else str(reply[1])
+    record = reply.decode() if isinstance(reply, bytes) else str(reply)
     counts = [int(c) for c in record.split(",")]
     if len(counts) != len(lines) + 1:
         # A marker of an older version (which kept no counts) or of another text under

@@ -75,6 +75,7 @@ __all__ = [
     "QUOTED",
     "Fact",
     "Rejected",
+    "compound_terms",
     "extract_facts",
     "fact_from_dict",
     "fact_to_dict",
@@ -1478,6 +1479,16 @@ def _compound_parts(lemma: str, lang: str) -> tuple[str, ...]:
             if len(cand) >= 4 and cand not in stop and simplemma.is_known(cand.capitalize(), lang):
                 return (_lemma(head.capitalize(), lang), _lemma(cand.capitalize(), lang))
     return ()
+
+
+def compound_terms(term: str) -> tuple[str, ...]:
+    """The terms a German compound term was split into (head, modifier), as the
+    extractor writes them in a fact's terms ('messstelle' -> 'stelle', 'messen'), or ()."""
+    parts = _compound_parts(term, "de")
+    if not parts:
+        return ()
+    shared = _lang("de").bilingual
+    return tuple(shared.get(x, x) for x in parts)
 
 
 @word_cache_by(100_000)

@@ -69,7 +69,7 @@ from functools import lru_cache
 import simplemma
 from rapidfuzz import fuzz
 
-from digests.facts import NEGATION, QUOTED, Fact, person_key
+from digests.facts import NEGATION, QUOTED, Fact, compound_terms, person_key
 from digests.sentences import lexicon, lexicon_language
 
 __all__ = [
@@ -883,6 +883,7 @@ def _compare(f: _Profile, k: _Profile, story: _Story) -> Match | None:
         need, why = INCOMPATIBLE_THRESHOLD, f"despite types {f.act}/{k.act}"
     elif f.quantities and _same_kind(f, k, shared_keys):
         need, why = ACT_THRESHOLD, "same figures of the same thing"
+        shared_keys |= _same_counted(f, k)
     elif same_act:
         # The verb naming a repeated act varies (denied / rejected, dankte / lobte): the
         # act key stands for it. Its remaining words may restate other known facts of
@@ -919,6 +920,22 @@ def _same_kind(f: _Profile, k: _Profile, shared_keys: frozenset[str]) -> bool:
         if (f.units.get(q) and k.units.get(q)) or " " in q or q.endswith("%"):
             return True  # compatible nouns (see _new_figure), a sum of money, a rate
     return any(x[0] == "~" and x not in _GENERIC_CONCEPTS for x in shared_keys)
+
+
+def _same_counted(f: _Profile, k: _Profile) -> frozenset[str]:
+    """The candidate's keys of a counted noun that the known fact counts with the same
+    figure under a word of the same stem ('24 Messstellen', '24 Messstationen'): the
+    same figure of the same thing, in other words."""
+    out: set[str] = set()
+    for q in f.quantities:
+        for a in f.units.get(q, ()):
+            if a[0] == "=" or not any(_unit_stem(a) == _unit_stem(b) for b in k.units.get(q, ())):
+                continue
+            for term in (a, *compound_terms(a)):
+                key = _term_key(term)[0]
+                if key in f.keys:
+                    out.add(key)
+    return frozenset(out)
 
 
 def _figures_known(f: _Profile, known: Sequence[_Profile], story: _Story) -> Match | None:

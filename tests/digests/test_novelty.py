@@ -373,3 +373,16 @@ def test_an_operation_and_a_surgical_intervention_are_one_thing() -> None:
     assert is_known(candidate[0], known)
     english = _facts("About 25 planned surgeries had to be cancelled at the hospital.", "en")
     assert is_known(english[0], known)
+
+
+def test_the_same_figure_of_a_counted_noun_with_the_same_stem_is_known() -> None:
+    # 'zwei Dutzend Messstellen' restates '24 Messstationen': the same figure of the same
+    # counted thing (a multiplier like 'Dutzend' is part of the figure, not a word of it);
+    # another counted thing or another figure stays news
+    known = _facts("Am Rhein sollen 24 Messstationen gebaut werden, die Kosten trägt das Land.")
+    same = _facts("Geplant sind zwei Dutzend Messstellen zwischen Basel und Mainz.")
+    assert is_known(same[0], known)
+    other_thing = _facts("Geplant sind 24 Wetterstationen zwischen Basel und Mainz.")
+    assert not is_known(other_thing[0], known)
+    other_figure = _facts("Geplant sind 30 Messstellen zwischen Basel und Mainz.")
+    assert not is_known(other_figure[0], known)

@@ -46,6 +46,7 @@ from operator import itemgetter, methodcaller, mul
 from typing import Any, cast
 
 import simplemma
+import stopwordsiso
 
 from digests.facts import person_key
 from digests.models import Article
@@ -606,8 +607,19 @@ def _fold(word: str) -> str:
 
 
 def _lang(language: str) -> str:
+    """The language whose word lists read ``language``'s text: German and English have
+    their own; any other language with a stop-word list reads as itself, with English
+    rules for shape and that language's function words kept out of the terms ("le",
+    "de", "la" would otherwise join every French article to every other); the rest, and
+    no language at all, read as English."""
     code = (language or "").lower()[:2]
-    return code if code in _SUPPORTED else "en"
+    if code in _SUPPORTED:
+        return code
+    if code not in _STOP:
+        if not (code.isalpha() and stopwordsiso.has_lang(code)):
+            return "en"
+        _STOP[code] = frozenset(_fold(w) for w in stopwordsiso.stopwords(code) | _NUMBER_WORDS)
+    return code
 
 
 @word_cache_by(200_000)
@@ -684,6 +696,7 @@ def _bilingual() -> tuple[dict[str, str], dict[str, str]]:
     return de_map, en_map
 
 
+# Per language read (see _lang): other languages are added when first met.
 _STOP = {
     "de": frozenset(_fold(w) for w in _STOP_DE | _NEWS_DE | _NUMBER_WORDS),
     "en": frozenset(_fold(w) for w in _STOP_EN | _NEWS_EN | _NUMBER_WORDS),

@@ -610,3 +610,55 @@ def test_a_shared_time_of_day_is_no_evidence_of_one_event() -> None:
     result = score(b, new_story(a, "s1"))
     assert result.shared_terms  # the common word
     assert not result.evidence.startswith("#") and result.total == 0.0
+
+
+# Languages we ship no lexicon for: their function words must not read as shared terms.
+FR_QUAKE_A = make(
+    "fr-quake-a",
+    "Fort séisme au large de la Sicile",
+    "Un séisme de magnitude 5,8 a secoué jeudi soir la côte est de la Sicile, selon "
+    "l'institut national de géophysique. Les habitants de Catane sont sortis dans les rues. "
+    "Les pompiers ont inspecté une dizaine de bâtiments fissurés dans la vieille ville.",
+    lang="fr",
+)
+FR_QUAKE_B = make(
+    "fr-quake-b",
+    "La Sicile secouée par un tremblement de terre",
+    "Un tremblement de terre de magnitude 5,8 a frappé jeudi la Sicile orientale, a indiqué "
+    "l'institut national de géophysique. À Catane, des habitants ont passé la nuit dehors. "
+    "La préfecture a ouvert deux gymnases pour les familles évacuées.",
+    hours=2,
+    lang="fr",
+)
+FR_OTHERS = [
+    make(
+        "fr-strike",
+        "Les conducteurs de tramway en grève à Bordeaux",
+        "Les conducteurs de tramway de la métropole de Bordeaux ont cessé le travail mardi "
+        "pour la troisième fois ce mois-ci. La direction du réseau a mis en place des bus de "
+        "remplacement sur deux lignes. Les syndicats demandent une prime de nuit plus élevée.",
+        hours=1,
+        lang="fr",
+    ),
+    make(
+        "fr-budget",
+        "Le conseil départemental vote son budget",
+        "Le conseil départemental de la Drôme a voté mercredi un budget en baisse de trois "
+        "pour cent. Les routes et les collèges perdent une partie de leurs crédits. "
+        "L'opposition a dénoncé des choix faits au détriment des communes rurales.",
+        hours=3,
+        lang="fr",
+    ),
+]
+
+
+def test_unrelated_french_reports_stay_apart_and_one_event_joins() -> None:
+    assigned = replay([FR_QUAKE_A, *FR_OTHERS, FR_QUAKE_B])
+    assert assigned["fr-quake-b"] == assigned["fr-quake-a"]
+    assert len({assigned[a.id] for a in (FR_QUAKE_A, *FR_OTHERS)}) == 3
+
+
+def test_function_words_of_a_language_without_lexicon_are_not_terms() -> None:
+    terms = article_profile(FR_OTHERS[0]).terms
+    assert not {"le", "la", "les", "de", "des", "pour"} & set(terms)
+    assert {"tramway", "bordeaux"} <= set(terms)

@@ -53,6 +53,11 @@ separable verb split in a main clause ("bestellte ... ein") as the whole verb.
     a repeated act varies most in its wording.
 12. **Opposite acts.** Facts of incompatible acts (a confirmation and a denial)
     must agree almost word for word.
+13. **Two facts at once.** A fact that restates two known facts together ("agreed at
+    a meeting in Görlitz" after the meeting and the agreement) is known when neither
+    vetoes it, each alone covers a good part of it with words the other lacks, and the
+    two cover it almost fully (``JOIN_THRESHOLD``); figures may come from either.
+    Only a story's memory counts here, not earlier facts of the same article.
 
 Speech and attribution concepts weigh little: "X said" is how news is told, not
 what it tells.
@@ -75,6 +80,7 @@ from digests.sentences import lexicon, lexicon_language
 __all__ = [
     "ACT_THRESHOLD",
     "INCOMPATIBLE_THRESHOLD",
+    "JOIN_THRESHOLD",
     "KNOWN_THRESHOLD",
     "Match",
     "is_known",
@@ -90,6 +96,10 @@ KNOWN_THRESHOLD = 0.6
 ACT_THRESHOLD = 0.45
 # Incompatible specific types (confirmation vs denial) must agree almost fully.
 INCOMPATIBLE_THRESHOLD = 0.85
+# A fact restating two known facts at once must be covered almost fully by the two.
+JOIN_THRESHOLD = 0.75
+_JOIN_PART = 0.35  # ... and each of the two alone must cover this much of it
+_JOIN_TOP = 4  # the best-covering known facts tried as the first of the two
 # rapidfuzz ratio for two folded person surnames to be the same person.
 PERSON_THRESHOLD = 85.0
 
@@ -983,9 +993,12 @@ def _figures_known(f: _Profile, known: Sequence[_Profile], story: _Story) -> Mat
     return Match(sources[0].fact, round(coverage, 3), f"{why} (coverage {coverage:.2f})")
 
 
-def _best(f: _Profile, known: Sequence[_Profile], story: _Story) -> Match | None:
+def _best(
+    f: _Profile, known: Sequence[_Profile], story: _Story, join: bool = False
+) -> Match | None:
     best: Match | None = None
     mask = f.mask
+    sharing: list[_Profile] = []
     for k in known:
         if not mask & k.mask:
             continue  # no key in common (two common keys may share a bit: no count here,
@@ -993,8 +1006,71 @@ def _best(f: _Profile, known: Sequence[_Profile], story: _Story) -> Match | None
         m = _compare(f, k, story)
         if m is not None and (best is None or m.score > best.score):
             best = m
+        elif join and best is None:
+            sharing.append(k)
     if best is None:
         best = _figures_known(f, known, story)
+    if best is None and join and len(sharing) >= 2:
+        best = _joined(f, sharing, story)
+    return best
+
+
+def _part_of(f: _Profile, k: _Profile, story: _Story) -> frozenset[str] | None:
+    """The candidate's keys ``k`` covers when ``k`` may be one of two known facts the
+    candidate restates together: no veto of a single known fact applies (figures aside:
+    those ``k`` lacks may come from the other fact), and it covers two words' worth."""
+    shared = f.keyset & k.keyset
+    if len(shared) < 2 or f.negated != k.negated or not f.changes <= k.changes:
+        return None
+    if _opposed(f, k) or not _compatible(f.act, k.act):
+        return None
+    if f.dates and k.dates and f.dates.isdisjoint(k.dates):
+        return None
+    for q in f.quantities & k.quantities:
+        fu, ku = f.units.get(q), k.units.get(q)
+        if fu and ku and not any(_same_unit(a, b) for a in fu for b in ku):
+            return None
+    if _content_weight(f, shared) < _MIN_SHARED or _agent_vetoed(f, k, story):
+        return None
+    return shared
+
+
+def _own_weight(f: _Profile, keys: frozenset[str]) -> float:
+    # words and concepts only: actors, figures and the act may be shared by the whole story
+    return math.fsum(f.keys[x] for x in keys if x[0] not in "@#!")
+
+
+def _joined(f: _Profile, known: Sequence[_Profile], story: _Story) -> Match | None:
+    """A fact that restates two known facts at once ('agreed at a meeting in Görlitz'
+    after the agreement and the meeting were reported): each covers two words' worth of
+    it that the other does not, together they cover it almost fully, and every figure
+    comes from one of them."""
+    parts: list[tuple[float, int, _Profile, frozenset[str]]] = []
+    cross_of: dict[int, bool] = {}
+    for i, k in enumerate(known):
+        shared = _part_of(f, k, story)
+        if shared is None:
+            continue
+        cross_of[i] = _cross(f, k)
+        parts.append((_coverage(f, shared, cross_of[i], story), i, k, shared))
+    parts = [x for x in parts if x[0] >= _JOIN_PART]
+    if len(parts) < 2:
+        return None
+    parts.sort(key=lambda t: (-t[0], t[1]))
+    best: Match | None = None
+    for a in range(min(len(parts), _JOIN_TOP)):
+        _, i, k1, s1 = parts[a]
+        for b in range(a + 1, len(parts)):
+            _, j, k2, s2 = parts[b]
+            if f.quantities and not f.quantities <= (k1.quantities | k2.quantities):
+                continue
+            if _own_weight(f, s1 - s2) < _MIN_SHARED or _own_weight(f, s2 - s1) < _MIN_SHARED:
+                continue
+            cross = cross_of[i] and cross_of[j]
+            coverage = _coverage(f, s1 | s2, cross, story)
+            if coverage >= JOIN_THRESHOLD and (best is None or coverage > best.score):
+                why = f"restates two known facts (coverage {coverage:.2f})"
+                best = Match(k1.fact, round(coverage, 3), why)
     return best
 
 
@@ -1027,7 +1103,7 @@ class _Index:
 def match_known(fact: Fact, known: Sequence[Fact]) -> Match | None:
     """The best known fact that ``fact`` repeats, or ``None`` when ``fact`` is new."""
     profiles = [_profile_of(k) for k in known]
-    return _best(_profile_of(fact), profiles, _Story(profiles))
+    return _best(_profile_of(fact), profiles, _Story(profiles), join=True)
 
 
 def is_known(fact: Fact, known: Sequence[Fact]) -> bool:
@@ -1048,7 +1124,7 @@ def new_facts(facts: Sequence[Fact], known: Sequence[Fact]) -> list[tuple[Fact, 
     earlier: list[_Profile] = []
     for f in facts:
         p = _profile_of(f)
-        m = _best(p, index.sharing(p) if index is not None else profiles, story)
+        m = _best(p, index.sharing(p) if index is not None else profiles, story, join=True)
         mine = _best(p, earlier, story)
         if mine is not None and (m is None or mine.score > m.score):
             m = Match(mine.known, mine.score, "same article: " + mine.reason)

@@ -386,3 +386,33 @@ def test_the_same_figure_of_a_counted_noun_with_the_same_stem_is_known() -> None
     assert not is_known(other_thing[0], known)
     other_figure = _facts("Geplant sind 30 Messstellen zwischen Basel und Mainz.")
     assert not is_known(other_figure[0], known)
+
+
+def test_a_fact_restating_two_known_facts_at_once_is_known() -> None:
+    # 'agreed at a meeting in Sopron' joins the meeting and the agreement already
+    # reported ('verständigten sich' = 'einigten sich'); another place or a negation is news
+    known = _facts(
+        "Die Umweltminister Österreichs und Ungarns haben sich am Dienstag in Sopron getroffen. "
+        "Beide Seiten verständigten sich darauf, den Neusiedler See künftig gemeinsam zu "
+        "überwachen."
+    )
+    joined = _facts("Darauf einigten sich die Minister beider Länder bei einem Treffen in Sopron.")
+    (_, match), *_ = new_facts(joined, known)
+    assert match is not None and "two known facts" in match.reason
+    elsewhere = _facts("Darauf einigten sich die Minister beider Länder bei einem Treffen in Graz.")
+    assert new_facts(elsewhere, known)[0][1] is None
+    negated = _facts("Darauf einigten sich die Minister beider Länder nicht.")
+    assert new_facts(negated, known)[0][1] is None
+
+
+def test_hurt_is_injured() -> None:
+    # 'were hurt' restates 'were injured' with the same figure; another figure is news
+    known = _facts(
+        "Gales tore part of the roof off the library in Dunholm. "
+        "Three people were injured by falling debris.",
+        "en",
+    )
+    same = _facts("Three people were hurt when gales tore the roof off Dunholm's library.", "en")
+    assert is_known(same[0], known)
+    more = _facts("Five people were hurt when gales tore the roof off Dunholm's library.", "en")
+    assert not is_known(more[0], known)

@@ -300,6 +300,11 @@ def _classifier() -> _Classifier:
     return _Classifier(_lexicon())
 
 
+def is_noise_line(line: str) -> bool:
+    """Whether ``line`` alone would be dropped as page noise (a pitch, a credit, a menu)."""
+    return _classifier().is_noise(line)
+
+
 def remove_boilerplate(text: str) -> str:
     """Return ``text`` without the lines that are page noise (German and English)."""
     if not text:

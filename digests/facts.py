@@ -60,11 +60,14 @@ from typing import Any
 import simplemma
 from rapidfuzz import fuzz, process
 
+from digests.boilerplate import is_noise_line
 from digests.labels import FACT_TYPES
 from digests.sentences import (
+    function_words,
     lexicon,
     lexicon_language,
     split_sentence_spans,
+    without_lexicon,
     word_cache,
     word_cache_by,
 )
@@ -122,6 +125,8 @@ _MAX_SENTENCE = 700
 _MIN_CHARS = 20
 _MIN_WORDS = 4
 _SHORT_LINE = 160
+# Sentences of fewer words also face the line rules of digests.boilerplate.
+_NOISE_SENTENCE_WORDS = 8
 NEGATION = "~not"  # term marking a negated statement
 QUOTED = '"'  # prefix of a term that occurs only inside a quotation
 _MIN_CUE_WEIGHT = 1.5  # a lone noun in a subordinate clause does not type a sentence
@@ -2222,6 +2227,10 @@ def _reject_reason(
         return "teaser"
     if lang.byline.match(s):
         return "byline"
+    # A pitch run into a paragraph is a sentence, not a line, so the feed's line
+    # cleaning never saw it alone: 'Abonnez-vous à notre newsletter.' after the news.
+    if s.count(" ") < _NOISE_SENTENCE_WORDS and is_noise_line(s):
+        return "boilerplate"
     stripped = s.rstrip(_CLOSING)
     if stripped.endswith("?"):
         return "question"
@@ -2310,6 +2319,12 @@ def extract_facts(
     """
     code = lexicon_language(language)
     lang = _lang(code)
+    # Without a lexicon no word is known to be a verb: a sentence's shape (terminated,
+    # long enough) has to do, or a French or Polish article would post nothing at all.
+    # Its function words ('pour', 'dans', 'avec') are no terms, or any two of its
+    # sentences would look alike to the novelty check.
+    other = without_lexicon(language)
+    foreign_stop = function_words(language) if other else frozenset()
     spans = split_sentence_spans(text, code)
     title_norm = _norm(title) if title.strip() else ""
     title_probe = max(title_norm.split(" "), key=len)
@@ -2348,7 +2363,11 @@ def extract_facts(
         if len(words) < _MIN_WORDS:
             units.append((sentence, None, [], [], "fragment"))
             continue
-        if not _has_verb(words, lang) and not (lang.code == "en" and _english_finite(words, lang)):
+        if (
+            not other
+            and not _has_verb(words, lang)
+            and not (lang.code == "en" and _english_finite(words, lang))
+        ):
             units.append((sentence, None, [], [], "no_verb"))
             continue
         # first pass: people introduced by a title or first name anywhere in the text,
@@ -2378,7 +2397,7 @@ def extract_facts(
                 actors=a.actors,
                 numbers=a.numbers,
                 quote_speaker=a.quote_speaker,
-                terms=a.terms,
+                terms=a.terms.difference(foreign_stop) if foreign_stop else a.terms,
                 importance=_importance(a, index, total, unit_end),
                 agents=a.agents,
                 language=code,

@@ -28,11 +28,15 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any, TypeVar
 
+import stopwordsiso
+
 __all__ = [
+    "function_words",
     "lexicon",
     "lexicon_language",
     "split_sentence_spans",
     "split_sentences",
+    "without_lexicon",
     "word_cache",
     "word_cache_by",
 ]
@@ -130,6 +134,25 @@ def lexicon(name: str) -> dict[str, Any]:
 def lexicon_language(language: str) -> str:
     """Map a language tag (``de-AT``, ``en_GB``, ``""``) to a lexicon we ship."""
     return "de" if language.lower().startswith("de") else "en"
+
+
+def without_lexicon(language: str) -> bool:
+    """Whether ``language`` is a known language we ship no lexicon for (``fr``, ``pl``):
+    its text borrows the English rules for shape only, since their word lists (verbs,
+    cues) say nothing about it. Unknown (``""``, ``und``) is not such a language."""
+    code = language.lower()[:2]
+    return code.isalpha() and len(code) == 2 and code not in ("de", "en") and (
+        language.lower() != "und"
+    )
+
+
+@lru_cache(maxsize=16)
+def function_words(language: str) -> frozenset[str]:
+    """Lower-case function words of ``language`` (stopwords-iso), empty if it has none."""
+    code = language.lower()[:2]
+    if not (code.isalpha() and stopwordsiso.has_lang(code)):
+        return frozenset()
+    return frozenset(w.lower() for w in stopwordsiso.stopwords(code))
 
 
 @dataclass(frozen=True, slots=True)

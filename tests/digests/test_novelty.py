@@ -416,3 +416,14 @@ def test_hurt_is_injured() -> None:
     assert is_known(same[0], known)
     more = _facts("Five people were hurt when gales tore the roof off Dunholm's library.", "en")
     assert not is_known(more[0], known)
+
+
+def test_stecken_is_sich_befinden() -> None:
+    # 'können ... stecken' says where something is as 'könnten sich ... befinden' does;
+    # another thing in the same place, or a find, is news
+    known = _facts(
+        "In einzelnen Flaschen könnten sich kleine Glasscherben befinden, teilte die Brauerei mit."
+    )
+    assert is_known(_facts("In den Flaschen können Glassplitter stecken.")[0], known)
+    assert not is_known(_facts("In den Flaschen können Metallsplitter stecken.")[0], known)
+    assert not is_known(_facts("In den Flaschen fanden Kunden Glassplitter.")[0], known)

@@ -597,6 +597,7 @@ class _Lang:
     multipliers: dict[str, int]
     numberish: frozenset[str]  # words that may start a figure or a date
     percent_words: frozenset[str]
+    percent_pairs: frozenset[tuple[str, str]]  # two-word names of '%': 'per cent'
     currency_words: dict[str, str]
     unit_classes: dict[str, str]
     bilingual: dict[str, str]  # lemma -> '=key' shared by both languages
@@ -749,6 +750,9 @@ def _lang(code: str) -> _Lang:
         multipliers=dict(d["multipliers"]),
         numberish=frozenset(word_numbers) | frozenset(d["months"]),
         percent_words=frozenset(w for w in d["percent_words"] if " " not in w),
+        percent_pairs=frozenset(
+            (a, b) for a, b in (w.split(" ", 1) for w in d["percent_words"] if " " in w)
+        ),
         currency_words=dict(d["currency_words"]),
         unit_classes=dict(d["unit_classes"]),
         bilingual=_bilingual(code),
@@ -1409,6 +1413,15 @@ def _extract_numbers(
             out.append((f"{_fmt(value)}%", salient))
             i = j + 1
             continue
+        if (
+            nx is not None
+            and lang.percent_pairs
+            and (nx2 := at(j + 1)) is not None
+            and (nx.low, nx2.low) in lang.percent_pairs
+        ):
+            out.append((f"{_fmt(value)}%", salient))  # '4.5 per cent' = '4.5 percent'
+            i = j + 2
+            continue
         if nx is not None and nx.text in "€$£":
             cur = {"€": "eur", "$": "usd", "£": "gbp"}[nx.text]
             j += 1
@@ -1524,10 +1537,35 @@ def _english_finite(words: list[_Tok], lang: _Lang) -> bool:
             len(a.low) > 3
             and a.low.endswith("s")
             and not a.low.endswith(("ss", "us", "is", "ics"))
-            and (b.low in lang.determiners or b.low in lang.verb_objects or b.kind == "num")
+            and (
+                b.low in lang.determiners
+                or b.low in lang.verb_objects
+                or b.kind == "num"
+            )
         ):
             return True
     return False
+
+
+def _english_level(toks: list[_Tok]) -> bool:
+    """'Inflation stands at 5.2 percent', 'the toll stands at 12': a present -s form, a
+    preposition and a figure report the level something has reached."""
+    for k in range(len(toks) - 2):
+        a = toks[k]
+        if (
+            a.kind == "word"
+            and not a.cap
+            and len(a.low) > 3
+            and a.low.endswith("s")
+            and not a.low.endswith(("ss", "us", "is", "ics"))
+            and toks[k + 1].low in _LEVEL_PREPOSITIONS
+            and toks[k + 2].kind == "num"
+        ):
+            return True
+    return False
+
+
+_LEVEL_PREPOSITIONS = frozenset(("at", "to", "by", "around", "near"))
 
 
 _WORD_INFO = attrgetter("info")
@@ -2366,7 +2404,9 @@ def extract_facts(
         if (
             not other
             and not _has_verb(words, lang)
-            and not (lang.code == "en" and _english_finite(words, lang))
+            and not (
+                lang.code == "en" and (_english_finite(words, lang) or _english_level(toks))
+            )
         ):
             units.append((sentence, None, [], [], "no_verb"))
             continue

@@ -405,3 +405,16 @@ def test_capital_as_money_is_no_place() -> None:
     f = one("Russian capital fled to Dubai after the sanctions, the report said.", "en")
     assert "RU" in f.actors
     assert not any(t.startswith("^") for t in f.terms)
+
+
+def test_a_level_reached_is_a_fact() -> None:
+    """'stands at 5.2 percent' is a finite verb the word lists miss: the sentence reports a
+    figure and must not be dropped as verbless."""
+    for sentence in (
+        "Inflation stands at 5.2 percent, well above the bank's 2 percent target.",
+        "The official death toll now stands at 14.",
+    ):
+        facts, rejected = extract_facts(sentence, "en")
+        assert facts and not rejected, sentence
+    facts, _ = extract_facts("Growth in the region reached 4.5 per cent last year.", "en")
+    assert "4.5%" in facts[0].numbers

@@ -466,3 +466,26 @@ def test_the_dead_are_news_after_the_injured_and_a_quarrel_after_an_agreement() 
     )
     ((_, match),) = new_facts(later, known)
     assert match is not None
+
+
+def test_per_cent_and_percent_are_one_figure() -> None:
+    """British 'per cent' and '%' name the same figure: a restatement is known, a changed
+    rate is news."""
+    known = _facts("Unemployment in Wales rose to 6.1 per cent in October, officials said.", "en")
+    same = _facts("Officials said joblessness in Wales climbed to 6.1% in October.", "en", known)
+    ((_, match),) = new_facts(same, known)
+    assert match is not None
+    changed = _facts("Unemployment in Wales rose to 6.4 per cent in October, officials said.", "en")
+    ((_, match),) = new_facts(changed, known)
+    assert match is None
+
+
+def test_angestellte_are_employees() -> None:
+    """'drei Angestellte' and 'drei Beschäftigte' count the same people."""
+    known = _facts(
+        "In einer Apothekenfiliale in Lübbenau hat ein bewaffneter Mann am Morgen drei "
+        "Angestellte in seine Gewalt gebracht."
+    )
+    later = _facts("Der Mann hatte zuvor drei Beschäftigte des Ladens als Geiseln genommen.")
+    ((_, match),) = new_facts(later, known)
+    assert match is not None

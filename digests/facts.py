@@ -1164,6 +1164,8 @@ def _unit_after(toks: list[_Tok], j: int, lang: _Lang) -> tuple[str, int]:
         if t.kind != "word":
             return "", -1
         if lang.code == "de":
+            if t.low.startswith(_AGE_STEMS):
+                return "years", j  # '61-Jährige', 'ein 61-jähriger Mann' = '61 Jahre alt'
             if t.cap:
                 return _unit_class(t.lemma, lang), j
             if t.low in lang.stopwords and t.low not in ("mehr", "weitere"):
@@ -1183,6 +1185,9 @@ def _unit_after(toks: list[_Tok], j: int, lang: _Lang) -> tuple[str, int]:
         skipped += 1
         j += 1
     return "", -1
+
+
+_AGE_STEMS = ("jährig", "jahrig")
 
 
 def _measurement(toks: list[_Tok], i: int, at_unit: int, lang: _Lang) -> bool:

@@ -489,3 +489,19 @@ def test_angestellte_are_employees() -> None:
     later = _facts("Der Mann hatte zuvor drei Beschäftigte des Ladens als Geiseln genommen.")
     ((_, match),) = new_facts(later, known)
     assert match is not None
+
+
+def test_an_age_is_one_figure_in_every_german_form() -> None:
+    """'ein 45-jähriger Mann', 'der 45-Jährige' and '45 Jahre alt' give one age."""
+    known = _facts(
+        "Die Polizei hat in Gera einen 45-jährigen Mann nach einer Messerattacke gefasst."
+    )
+    later = _facts("Nach der Messerattacke in Gera sitzt der 45-Jährige in Gewahrsam.", known=known)
+    ((_, match),) = new_facts(later, known)
+    assert match is not None
+    for sentence in (
+        "Die Polizei nahm in Gera einen 45-jährigen Mann fest.",
+        "Die Polizei nahm in Gera den 45-Jährigen fest.",
+        "Der festgenommene Mann aus Gera ist 45 Jahre alt.",
+    ):
+        assert _facts(sentence)[0].numbers == ("45 years",), sentence

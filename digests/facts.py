@@ -1448,6 +1448,20 @@ def _extract_numbers(
             salient = False  # '88th minute', '14th century' place a moment, they count nothing
         if salient and _measurement(toks, i, at_unit, lang):
             salient = False  # 'magnitude 5.4', '40 Meter lange', '30 km south': a description
+        if (
+            not unit
+            and t.kind == "num"
+            and t.text.isdigit()
+            and 0 < value < 120
+            and nx is not None
+            and nx.text == ","
+            and prev is not None
+            and prev.text == ","
+            and (name := at(i - 2)) is not None
+            and name.kind == "word"
+            and name.cap
+        ):
+            unit = "years"  # 'Sarah Whitcombe, 52, was …': an age in apposition
         out.append((f"{_fmt(value)} {unit}" if unit else _fmt(value), salient))
         i = j
     return out

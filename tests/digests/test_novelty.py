@@ -505,3 +505,18 @@ def test_an_age_is_one_figure_in_every_german_form() -> None:
         "Der festgenommene Mann aus Gera ist 45 Jahre alt.",
     ):
         assert _facts(sentence)[0].numbers == ("45 years",), sentence
+
+
+def test_an_age_in_apposition_is_an_age() -> None:
+    """'Tom Hale, 47, was …' and 'the 47-year-old' give the same age: a repeat is known."""
+    known = _facts(
+        "Tom Hale, 47, was kidnapped by gunmen in June near the border town of Ravell.", "en"
+    )
+    later = _facts("The 47-year-old had been abducted by armed men near Ravell in June.", "en")
+    ((_, match),) = new_facts(later, known)
+    assert match is not None
+    # a count after a date is still a count
+    assert _facts("On March 3, 52 people died in the floods.", "en")[0].numbers == (
+        "03-03",
+        "52 people",
+    )

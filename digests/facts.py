@@ -608,6 +608,11 @@ class _Lang:
     teasers: tuple[re.Pattern[str], re.Pattern[str]]
     related: tuple[re.Pattern[str], re.Pattern[str]]
     byline: re.Pattern[str]
+    # a cue word's other sense where its clause holds one of the context words (or, in
+    # German, a compound ending in one) and one of the 'with' words: 'zu drei Jahren Haft
+    # verurteilt' is a sentence passed, 'verurteilte den Angriff' (or 'die Haft des
+    # Reporters') a condemnation
+    senses: dict[str, tuple[tuple[str, ...], tuple[str, ...], _Cue]]
 
 
 _NEVER = "(?!x)x"
@@ -763,6 +768,14 @@ def _lang(code: str) -> _Lang:
         teasers=_alternation(d["teasers"]),
         related=_alternation(d["related_markers"]),
         byline=re.compile(d["byline"]),
+        senses={
+            word: (
+                tuple(sense["context"]),
+                tuple(sense["with"]),
+                _Cue(sense["type"], sense["concept"], " " not in word and word.islower()),
+            )
+            for word, sense in d.get("cue_senses", {}).items()
+        },
     )
 
 
@@ -1590,6 +1603,17 @@ _LEVEL_PREPOSITIONS = frozenset(("at", "to", "by", "around", "near"))
 _WORD_INFO = attrgetter("info")
 
 
+def _clause_has(toks: list[_Tok], clause: int, words: tuple[str, ...], code: str) -> bool:
+    """Whether a word of ``clause`` is one of ``words`` (lemma or form) or, in German,
+    a compound ending in one ('Freiheitsstrafe' for 'strafe')."""
+    for t in toks:
+        if t.clause != clause or t.kind != "word":
+            continue
+        if t.lemma in words or t.low in words or (code == "de" and t.low.endswith(words)):
+            return True
+    return False
+
+
 def _has_verb(words: list[_Tok], lang: _Lang) -> bool:
     """Whether any of ``words`` is a verb form (_is_verbish), most of them ruled out by the
     word's own flag before the call."""
@@ -1850,7 +1874,14 @@ def _analyse(
         if info.light and (not t.cap or idx == 0):
             light.append(idx)
             continue
+        sense = lang.senses.get(t.lemma) if lang.senses else None
         for cue in info.cues:
+            if (
+                sense is not None
+                and _clause_has(toks, t.clause, sense[1], "")
+                and _clause_has(toks, t.clause, sense[0], lang.code)
+            ):
+                cue = _Cue(sense[2].type, sense[2].concept, cue.verb)
             if lang.code == "de":
                 is_verb_form = not t.cap or idx == 0
                 if cue.verb != is_verb_form and not (cue.verb and idx == 0):

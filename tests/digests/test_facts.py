@@ -49,6 +49,15 @@ TYPED = [
     ("warning_threat", "en", "The World Health Organization warned that the virus could spread."),
     ("decision_policy", "de", "Der Bundestag beschloss strengere Regeln für Waffenexporte."),
     ("decision_policy", "en", "The parliament approved stricter rules for arms exports on Friday."),
+    # court verdicts are decisions; 'verurteilen' and 'condemn' without a penalty condemn
+    ("decision_policy", "de", "Das Amtsgericht verurteilte die Frau zu zwei Jahren Haft."),
+    ("decision_policy", "de", "Der Fahrer wurde zu einer Geldstrafe von 4000 Euro verurteilt."),
+    ("decision_policy", "de", "Das Schwurgericht sprach den Angeklagten am Freitag frei."),
+    ("decision_policy", "en", "A judge in Cardiff sentenced the driver to six years in prison."),
+    ("decision_policy", "en", "The rebel commander was condemned to death by a military court."),
+    ("decision_policy", "en", "The jury acquitted the nurse of all charges on Thursday."),
+    ("reaction_criticism", "de", "Amnesty verurteilte die Haft des Bloggers als willkürlich."),
+    ("reaction_criticism", "en", "The union condemned the jailing of the strike leaders."),
 ]
 
 

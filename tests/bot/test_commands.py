@@ -69,11 +69,16 @@ class Bot:
         await asyncio.sleep(0.4)
         assert self.emu.texts(chat_id)[before:] == []
 
-    async def press(self, chat_id: int, user_id: int, data: str) -> str:
+    async def press(self, chat_id: int, user_id: int, data: str, edits: bool = False) -> str:
+        """Press a button; wait for the answer and, with ``edits``, for the edit of the
+        message that the bot makes after answering (the spinner stops first)."""
+        edited = sum(len(m.edits) for m in self.emu.sent(chat_id))
         query_id = self.emu.push_callback_query(chat_id, user_id, data)
         deadline = time.monotonic() + 5
-        while not self.emu.callback_answers[query_id].answered:
-            assert time.monotonic() < deadline, f"callback {data} not answered"
+        while not self.emu.callback_answers[query_id].answered or (
+            edits and sum(len(m.edits) for m in self.emu.sent(chat_id)) == edited
+        ):
+            assert time.monotonic() < deadline, f"callback {data} not answered or no edit"
             await asyncio.sleep(0.01)
         return query_id
 
@@ -256,16 +261,16 @@ async def test_settings_by_buttons_and_by_text(start_bot: BotFactory) -> None:
         )
         target = telegram_target(ALICE)
 
-        query = await bot.press(ALICE, ALICE, "set:lang:de")
+        query = await bot.press(ALICE, ALICE, "set:lang:de", edits=True)
         assert bot.emu.callback_answers[query].text == "Gespeichert."
         sub = await bot.sub(target)
         assert sub is not None and sub.language == "de"
         edited = bot.emu.sent(ALICE)[-1]
         assert edited.message_id == shown.message_id and edited.edits
         assert edited.text.startswith("Einstellungen")
-        await bot.press(ALICE, ALICE, "set:mode:60")
-        await bot.press(ALICE, ALICE, "set:prev:1")
-        await bot.press(ALICE, ALICE, "set:max:20")
+        await bot.press(ALICE, ALICE, "set:mode:60", edits=True)
+        await bot.press(ALICE, ALICE, "set:prev:1", edits=True)
+        await bot.press(ALICE, ALICE, "set:max:20", edits=True)
         sub = await bot.sub(target)
         assert sub is not None
         assert (sub.mode, sub.interval_minutes, sub.link_previews, sub.max_stories) == (

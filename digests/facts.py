@@ -1696,6 +1696,7 @@ def _analyse(
     mentions = list(mentions)
     cueish: list[int] = []  # words without a role that may carry a cue, for the cue scan
     negated = False
+    negated_clauses: set[int] = set()
     locatives = lang.locatives
     # what each word adds to the terms, in token order, and its index (-1: a place or a
     # name, which a multiword cue does not swallow)
@@ -1754,6 +1755,7 @@ def _analyse(
         in_relative = clause in relative if relative else False
         if not in_relative and winfo.negation and not _in_short_quote(t, spans):
             negated = True
+            negated_clauses.add(clause)
         role = t.role
         if winfo.plain:
             # no person, title or cue can come of it; a plain word is no name either
@@ -1919,7 +1921,18 @@ def _analyse(
             if toks[i].clause not in nominal_clauses:
                 add_cue(_SAY, i)
     if lang.code == "de":
-        _separable_cues(toks, lang, add_cue, last_word)
+        before = len(hits)
+        split_verbs = _separable_cues(toks, lang, add_cue, last_word)
+        if split_verbs:
+            # 'schloss … aus' is 'ausschließen' (rule out), not 'schließen' (close): the
+            # particle verb's cue replaces the base verb's
+            hits[:before] = [h for h in hits[:before] if h[2] not in split_verbs]
+            concepts.difference_update(
+                "~" + c.concept
+                for j in split_verbs
+                for c in (toks[j].info.cues if toks[j].info is not None else ())
+            )
+            concepts.update(split_verbs.values())
 
     if hits and any(h[0] == "military_action" for h in hits) and _mentions_hazard(toks, lang):
         # 'the quake struck', 'das Feuer zerstörte': a natural hazard is the subject,
@@ -1957,6 +1970,15 @@ def _analyse(
     else:
         typ = "statement" if has_quote else "other"
         cue_pos = 0
+    if (
+        typ == "denial"
+        and toks[cue_pos].clause in negated_clauses
+        and "~reject" in concepts
+        and "~deny" not in concepts
+    ):
+        # 'schloss … nicht aus', 'did not rule out', 'lehnte nicht ab': a possibility
+        # left open, not a denial
+        typ = "statement"
     if typ not in _SPEECH_ACTS and background and _pluperfect(toks, subordinate, lang):
         # 'Bereits am 5. November waren beide in Görlitz zusammengekommen': an earlier
         # event recounted as background; what someone had said stays their statement
@@ -2244,8 +2266,10 @@ def _has_particle_verb(toks: list[_Tok], lang: _Lang, verb: str, particles_at: l
 
 def _separable_cues(
     toks: list[_Tok], lang: _Lang, add_cue: Any, last_in_clause: dict[int, int]
-) -> None:
-    """German split verbs: 'forderte … auf' is 'auffordern', 'wies … zurück' 'zurückweisen'."""
+) -> dict[int, str]:
+    """German split verbs: 'forderte … auf' is 'auffordern', 'wies … zurück' 'zurückweisen'.
+    Returns the verb's index and concept of every split verb found."""
+    found_at: dict[int, str] = {}
     for clause, idx in last_in_clause.items():
         part = toks[idx]
         if part.low not in lang.particles or part.cap:
@@ -2261,7 +2285,9 @@ def _separable_cues(
                 for cue in found:
                     if cue.verb:
                         add_cue(cue, j)
+                        found_at[j] = "~" + cue.concept
                 break
+    return found_at
 
 
 _DATE_RE = re.compile(r"^(?:\d{4}-)?\d{2}(?:-\d{2})?$")

@@ -58,6 +58,11 @@ TYPED = [
     ("decision_policy", "en", "The jury acquitted the nurse of all charges on Thursday."),
     ("reaction_criticism", "de", "Amnesty verurteilte die Haft des Bloggers als willkürlich."),
     ("reaction_criticism", "en", "The union condemned the jailing of the strike leaders."),
+    # 'schloss … aus' is 'ausschließen', not 'schließen'; not ruling out is no denial
+    ("statement", "de", "Der Finanzminister schloss weitere Steuererhöhungen nicht aus."),
+    ("statement", "en", "The finance minister did not rule out further tax increases."),
+    ("denial", "en", "The finance minister ruled out further tax increases."),
+    ("decision_policy", "de", "Die Stadt schloss das Hallenbad im Januar."),
 ]
 
 

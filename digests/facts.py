@@ -1927,11 +1927,10 @@ def _analyse(
             # 'schloss … aus' is 'ausschließen' (rule out), not 'schließen' (close): the
             # particle verb's cue replaces the base verb's
             hits[:before] = [h for h in hits[:before] if h[2] not in split_verbs]
-            concepts.difference_update(
-                "~" + c.concept
-                for j in split_verbs
-                for c in (toks[j].info.cues if toks[j].info is not None else ())
-            )
+            for j in split_verbs:
+                base = toks[j].info
+                if base is not None:
+                    concepts.difference_update("~" + c.concept for c in base.cues)
             concepts.update(split_verbs.values())
 
     if hits and any(h[0] == "military_action" for h in hits) and _mentions_hazard(toks, lang):

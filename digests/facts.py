@@ -1919,7 +1919,17 @@ def _analyse(
         nominal_clauses = {toks[i].clause for _, i in noun_hits}
         for i in light:
             if toks[i].clause not in nominal_clauses:
-                add_cue(_SAY, i)
+                # with no typed object, a light verb is what it says on its own: 'extended
+                # the curfew', 'den Katastrophenfall ausgerufen'; else a statement. Its own
+                # sense is a weak one (weighed like a noun): 'to raise £22 million' is a
+                # figure first
+                info = toks[i].info
+                own = [c for c in info.cues if c.verb] if info is not None else []
+                if own:
+                    for cue in own:
+                        add_cue(cue, i, verb=False)
+                else:
+                    add_cue(_SAY, i)
     if lang.code == "de":
         before = len(hits)
         split_verbs = _separable_cues(toks, lang, add_cue, last_word)

@@ -63,6 +63,11 @@ TYPED = [
     ("statement", "en", "The finance minister did not rule out further tax increases."),
     ("denial", "en", "The finance minister ruled out further tax increases."),
     ("decision_policy", "de", "Die Stadt schloss das Hallenbad im Januar."),
+    # a light verb with no typed object is what it says on its own, weakly
+    ("decision_policy", "de", "Der Landrat hat für den Kreis den Katastrophenfall ausgerufen."),
+    ("decision_policy", "en", "The government extended the night curfew until Friday."),
+    ("statement", "en", "The president extended his condolences to the families of the victims."),
+    ("number_estimate", "en", "The new toll is expected to raise about 30 million euros a year."),
 ]
 
 

@@ -1943,6 +1943,14 @@ def _analyse(
                     concepts.difference_update("~" + c.concept for c in base.cues)
             concepts.update(split_verbs.values())
 
+    if hits and any(h[0] == "decision_policy" for h in hits):
+        # 'Der Waldbrand hat sich auf 180 Hektar ausgeweitet', 'the flood extended to the
+        # old town': a hazard that grows decides nothing
+        hits = [
+            h
+            for h in hits
+            if h[0] != "decision_policy" or not _hazard_subject(toks, lang, toks[h[2]].clause)
+        ]
     if hits and any(h[0] == "military_action" for h in hits) and _mentions_hazard(toks, lang):
         # 'the quake struck', 'das Feuer zerstörte': a natural hazard is the subject,
         # so 'strike', 'hit', 'destroy' describe it, not an armed act.
@@ -2259,6 +2267,22 @@ def _attributive(toks: list[_Tok], idx: int, determiners: frozenset[str]) -> boo
 def _mentions_hazard(toks: list[_Tok], lang: _Lang) -> bool:
     hazards = lang.hazards
     return any(t.info is not None and not hazards.isdisjoint(t.info.terms) for t in toks)
+
+
+def _hazard_subject(toks: list[_Tok], lang: _Lang, clause: int) -> bool:
+    """Whether the first content word of ``clause``, not governed by a preposition, names a
+    natural hazard or an accident ('Der Waldbrand …', 'The flood …'): its subject."""
+    prev: _Tok | None = None
+    for t in toks:
+        if t.clause != clause or t.kind != "word":
+            continue
+        if t.info is not None and t.info.terms:
+            if prev is not None and prev.low in lang.prepositions:
+                return False
+            return not lang.hazards.isdisjoint(t.info.terms)
+        if t.low in lang.prepositions:
+            prev = t
+    return False
 
 
 def _has_particle_verb(toks: list[_Tok], lang: _Lang, verb: str, particles_at: list[int]) -> bool:

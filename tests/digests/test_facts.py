@@ -68,6 +68,10 @@ TYPED = [
     ("decision_policy", "en", "The government extended the night curfew until Friday."),
     ("statement", "en", "The president extended his condolences to the families of the victims."),
     ("number_estimate", "en", "The new toll is expected to raise about 30 million euros a year."),
+    # a hazard that grows decides nothing; a decision taken because of one is a decision
+    ("number_estimate", "de", "Der Flächenbrand hat sich bis Montag auf 240 Hektar ausgeweitet."),
+    ("number_estimate", "en", "The wildfire expanded to 240 hectares by Tuesday morning."),
+    ("decision_policy", "en", "Because of the flood, the council extended the school closures."),
 ]
 
 

@@ -772,7 +772,8 @@ def _lang(code: str) -> _Lang:
             word: (
                 tuple(sense["context"]),
                 tuple(sense["with"]),
-                _Cue(sense["type"], sense["concept"], " " not in word and word.islower()),
+                # whether it is used as a verb stays the word's own cue's
+                _Cue(sense["type"], sense["concept"], True),
             )
             for word, sense in d.get("cue_senses", {}).items()
         },

@@ -613,6 +613,9 @@ class _Lang:
     # verurteilt' is a sentence passed, 'verurteilte den Angriff' (or 'die Haft des
     # Reporters') a condemnation
     senses: dict[str, tuple[tuple[str, ...], tuple[str, ...], _Cue]]
+    # cue words that are a cue only where their clause holds one of these words: a
+    # parliament 'passed the bill', a striker 'passed his medical'
+    requires: dict[str, tuple[str, ...]]
 
 
 _NEVER = "(?!x)x"
@@ -777,6 +780,7 @@ def _lang(code: str) -> _Lang:
             )
             for word, sense in d.get("cue_senses", {}).items()
         },
+        requires={word: tuple(ctx) for word, ctx in d.get("cue_requires", {}).items()},
     )
 
 
@@ -1878,7 +1882,11 @@ def _analyse(
             light.append(idx)
             continue
         sense = lang.senses.get(t.lemma) if lang.senses else None
-        for cue in info.cues:
+        needs = lang.requires.get(t.lemma) if lang.requires else None
+        cues = info.cues
+        if needs is not None and not _clause_has(toks, t.clause, needs, lang.code):
+            cues = ()  # its phrases ('passed away') still count
+        for cue in cues:
             if (
                 sense is not None
                 and _clause_has(toks, t.clause, sense[1], "")

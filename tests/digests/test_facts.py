@@ -72,6 +72,9 @@ TYPED = [
     ("number_estimate", "de", "Der Flächenbrand hat sich bis Montag auf 240 Hektar ausgeweitet."),
     ("number_estimate", "en", "The wildfire expanded to 240 hectares by Tuesday morning."),
     ("decision_policy", "en", "Because of the flood, the council extended the school closures."),
+    # 'pass' and 'verabschieden' decide only what a parliament or a cabinet passes
+    ("decision_policy", "en", "The city council passed the 2027 budget on Monday evening."),
+    ("decision_policy", "de", "Das Kabinett verabschiedete am Mittwoch das Rentenpaket."),
 ]
 
 
@@ -441,3 +444,15 @@ def test_a_level_reached_is_a_fact() -> None:
         assert facts and not rejected, sentence
     facts, _ = extract_facts("Growth in the region reached 4.5 per cent last year.", "en")
     assert "4.5%" in facts[0].numbers
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("en", "The new striker passed his medical on Wednesday morning."),
+        ("en", "The former president passed away on Sunday at the age of 91."),
+        ("de", "Der Trainer verabschiedete sich nach dem Spiel von den Fans."),
+    ],
+)
+def test_passing_a_test_dying_or_leaving_is_no_decision(language: str, sentence: str) -> None:
+    assert one(sentence, language).type != "decision_policy"

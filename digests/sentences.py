@@ -28,8 +28,6 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any, TypeVar
 
-import stopwordsiso
-
 __all__ = [
     "function_words",
     "lexicon",
@@ -149,6 +147,9 @@ def without_lexicon(language: str) -> bool:
 @lru_cache(maxsize=16)
 def function_words(language: str) -> frozenset[str]:
     """Lower-case function words of ``language`` (stopwords-iso), empty if it has none."""
+    # Imported here: it costs ~0.14 s (package metadata) and only other languages need it.
+    import stopwordsiso
+
     code = language.lower()[:2]
     if not (code.isalpha() and stopwordsiso.has_lang(code)):
         return frozenset()

@@ -46,7 +46,6 @@ from operator import itemgetter, methodcaller, mul
 from typing import Any, cast
 
 import simplemma
-import stopwordsiso
 
 from digests.facts import person_key
 from digests.models import Article
@@ -616,6 +615,9 @@ def _lang(language: str) -> str:
     if code in _SUPPORTED:
         return code
     if code not in _STOP:
+        # Imported here: it costs ~0.14 s (package metadata) and only other languages need it.
+        import stopwordsiso
+
         if not (code.isalpha() and stopwordsiso.has_lang(code)):
             return "en"
         _STOP[code] = frozenset(_fold(w) for w in stopwordsiso.stopwords(code) | _NUMBER_WORDS)

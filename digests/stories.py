@@ -486,7 +486,6 @@ _PARTICLES = _words(
     """
 )
 _LINKING = ("", "s", "es", "n", "en", "er", "e")
-_SUPPORTED = frozenset(("de", "en"))
 _LOCATIVE = frozenset(("in", "im", "nach", "aus", "bei", "at", "to", "from", "near", "into"))
 # Spelling-neutral name keys (see _name_key); digraphs first.
 _TRANSLIT = (
@@ -612,16 +611,22 @@ def _lang(language: str) -> str:
     "de", "la" would otherwise join every French article to every other); the rest, and
     no language at all, read as English."""
     code = (language or "").lower()[:2]
-    if code in _SUPPORTED:
+    if code in _STOP:
         return code
-    if code not in _STOP:
-        # Imported here: it costs ~0.14 s (package metadata) and only other languages need it.
-        import stopwordsiso
+    if code in _NO_STOP_LIST or len(code) != 2 or not code.isalpha() or language == "und":
+        return "en"
+    # Imported here: it costs ~0.14 s (package metadata) and only other languages need it.
+    import stopwordsiso
 
-        if not (code.isalpha() and stopwordsiso.has_lang(code)):
-            return "en"
-        _STOP[code] = frozenset(_fold(w) for w in stopwordsiso.stopwords(code) | _NUMBER_WORDS)
+    if not stopwordsiso.has_lang(code):
+        _NO_STOP_LIST.add(code)
+        return "en"
+    _STOP[code] = frozenset(_fold(w) for w in stopwordsiso.stopwords(code) | _NUMBER_WORDS)
     return code
+
+
+# Codes met that stopwords-iso has no list for ('un' of 'und', 'mk'): read as English.
+_NO_STOP_LIST: set[str] = set()
 
 
 @word_cache_by(200_000)

@@ -14,9 +14,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from importlib import resources
 
-_LEXICON_DIR = Path(__file__).with_name("lexicons")
+# By package, not by __file__: a compiled module's __file__ is not where its data is.
 _LEXICON_FILES = ("boilerplate_de.json", "boilerplate_en.json")
 
 # Rules only look at short lines: page chrome is terse, article prose is not.
@@ -79,7 +79,8 @@ def _alternation(phrases: list[str]) -> str:
 def _lexicon() -> _Lexicon:
     merged: dict[str, list[str]] = {}
     for name in _LEXICON_FILES:
-        data = json.loads((_LEXICON_DIR / name).read_text(encoding="utf-8"))
+        ref = resources.files("digests.lexicons").joinpath(name)
+        data = json.loads(ref.read_text(encoding="utf-8"))
         for key, values in data.items():
             if isinstance(values, list):
                 merged.setdefault(key, []).extend(v.casefold() for v in values)

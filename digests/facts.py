@@ -384,7 +384,6 @@ def _tokenize(sentence: str, lang: str) -> tuple[list[_Tok], list[int]]:
     pos = 0
     find = sentence.find
     spaced_checked = False
-    new = _new_instance
     chunks = sentence.split()
     # With one whitespace character between chunks and none around them (most
     # sentences), each chunk starts one past the end of the one before: no search.
@@ -399,24 +398,9 @@ def _tokenize(sentence: str, lang: str) -> tuple[list[_Tok], list[int]]:
             info = cache.get(chunk)
             if info is None:
                 info = cache[chunk] = _word_info(chunk, lang)
-            # _word_tok's body, inline: a call per word costs more than the stores
-            t = new(_Tok)
-            t.text = chunk
-            t.start = start
-            t.end = end
-            t.kind = "word"
-            t.joined = False
-            t.low = info.low
-            t.lemma = info.lemma
-            t.clause = 0
-            t.quoted = False
-            t.role = ""
-            t.title = info.title
-            t.cap = info.cap
-            t.info = info
             if info.opens:
                 opens.append(len(toks))
-            append(t)
+            append(_word_tok(chunk, start, end, False, info))
         elif chunk[-1] in _TRAIL and chunk[:-1].isalpha():
             word = chunk[:-1]
             info = cache.get(word)
@@ -425,7 +409,7 @@ def _tokenize(sentence: str, lang: str) -> tuple[list[_Tok], list[int]]:
             end -= 1
             if info.opens:
                 opens.append(len(toks))
-            append(_word_tok(word, start, end, False, info))  # rarer: not worth inlining
+            append(_word_tok(word, start, end, False, info))
             if chunk[-1] in marks:
                 opens.append(len(toks))
             append(_punct_tok(chunk[-1], end, end + 1))
@@ -470,47 +454,14 @@ def _opening(toks: list[_Tok], first: int, out: list[int], lang: str) -> list[in
     return out
 
 
-# Tokens are made by plain functions that fill a bare instance: calling the class runs
-# the generated __init__ through the type machinery, which costs about a quarter more per
-# token, and every sentence makes a few dozen. All fields are set, as __init__ would.
-_new_instance = object.__new__
-
-
 def _word_tok(text: str, start: int, end: int, joined: bool, info: _Info) -> _Tok:
-    t: _Tok = _new_instance(_Tok)
-    t.text = text
-    t.start = start
-    t.end = end
-    t.kind = "word"
-    t.joined = joined
-    t.low = info.low
-    t.lemma = info.lemma
-    t.clause = 0
-    t.quoted = False
-    t.role = ""
-    t.title = info.title
-    t.cap = info.cap
-    t.info = info
-    return t
+    low, lemma, title, cap = info.low, info.lemma, info.title, info.cap
+    return _Tok(text, start, end, "word", joined, low, lemma, 0, False, "", title, cap, info)
 
 
 def _punct_tok(text: str, start: int, end: int) -> _Tok:
     """A punctuation mark after a word: ``_Tok(text, start, end, "punct", False, text)``."""
-    t: _Tok = _new_instance(_Tok)
-    t.text = text
-    t.start = start
-    t.end = end
-    t.kind = "punct"
-    t.joined = False
-    t.low = text
-    t.lemma = ""
-    t.clause = 0
-    t.quoted = False
-    t.role = ""
-    t.title = False
-    t.cap = False
-    t.info = None
-    return t
+    return _Tok(text, start, end, "punct", False, text, "", 0, False, "", False, False, None)
 
 
 def _tokenize_regex(

@@ -653,11 +653,10 @@ def _profile_of(f: Fact) -> _Profile:
             _BY_CONTENT.clear()
         p = _BY_CONTENT[content] = _profile(f)
     if p.fact is not f:
-        clone = object.__new__(_Profile)
-        for name in _Profile.__slots__:
-            setattr(clone, name, getattr(p, name))
-        clone.fact = f
-        p = clone
+        p = _Profile(
+            f, p.keys, p.keyset, p.mask, p.places, p.neutral, p.quantities, p.units,
+            p.dates, p.negated, p.actors, p.agents, p.act, p.acts, p.changes, p.sides,
+        )
     _PROFILES[id(f)] = (f, p)
     return p
 

@@ -236,21 +236,53 @@ _QUOTE_SPAN = re.compile(
 _APOS_S = ("'s", "’s")
 
 
-@dataclass(slots=True)
+# A written __init__, not the generated one: compiled (make native), the dataclass's own
+# __init__ stays interpreted Python, and every sentence makes a few dozen tokens.
+@dataclass(slots=True, init=False)
 class _Tok:
     text: str
     start: int
     end: int
     kind: str  # word, num, date, acr, punct
-    joined: bool = False  # glued to the previous word by a hyphen
-    low: str = ""
-    lemma: str = ""  # lower-cased lemma (words only)
-    clause: int = 0
-    quoted: bool = False
-    role: str = ""  # actor, person, media, title, place:<actor id> ('talks in Rome')
-    title: bool = False
-    cap: bool = False
-    info: _Info | None = None
+    joined: bool  # glued to the previous word by a hyphen
+    low: str
+    lemma: str  # lower-cased lemma (words only)
+    clause: int
+    quoted: bool
+    role: str  # actor, person, media, title, place:<actor id> ('talks in Rome')
+    title: bool
+    cap: bool
+    info: _Info | None
+
+    def __init__(
+        self,
+        text: str,
+        start: int,
+        end: int,
+        kind: str,
+        joined: bool = False,
+        low: str = "",
+        lemma: str = "",
+        clause: int = 0,
+        quoted: bool = False,
+        role: str = "",
+        title: bool = False,
+        cap: bool = False,
+        info: _Info | None = None,
+    ) -> None:
+        self.text = text
+        self.start = start
+        self.end = end
+        self.kind = kind
+        self.joined = joined
+        self.low = low
+        self.lemma = lemma
+        self.clause = clause
+        self.quoted = quoted
+        self.role = role
+        self.title = title
+        self.cap = cap
+        self.info = info
 
 
 @word_cache_by(300_000)

@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# The digests core compiled to C by mypyc (setup.py): the pipeline runs ~1.3x faster. Where
+# The digests core compiled to C by mypyc (setup.py): the pipeline ran 1.1-1.4x faster. Where
 # that fails (no C compiler), Python runs the same modules from source. ~8 s when nothing
 # changed; bot.native runs the sources if they changed since.
 native: $(STAMP)

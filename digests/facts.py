@@ -1155,15 +1155,40 @@ def _fmt(v: float) -> str:
     return f"{v:.6g}"
 
 
-def _unit_after(toks: list[_Tok], j: int, lang: _Lang) -> tuple[str, int]:
+def _compound_end(toks: list[_Tok], j: int) -> int:
+    """The last part of a hyphenated compound starting at ``toks[j]`` ('e-bike',
+    'E-Bike-Akkus', 'low-floor'), or ``j`` when none starts there."""
+    n = len(toks)
+    while (
+        j + 2 < n
+        and toks[j + 1].text in "-‐"
+        and toks[j + 2].joined
+        and toks[j + 2].kind == "word"
+    ):
+        j += 2
+    return j
+
+
+def _unit_after(
+    toks: list[_Tok], j: int, lang: _Lang, compound: bool = True
+) -> tuple[str, int]:
     """The counted noun after a number, mapped to a unit class where known, and the
-    index of its token (-1 when there is none)."""
+    index of its token (-1 when there is none). A hyphenated compound counts its last
+    part ('48,000 e-bike batteries', '200 E-Autos'), unless ``compound`` is off (the
+    figure is glued to it: '250-Gramm-Packung' counts grams)."""
     n = len(toks)
     skipped = 0
     while j < n and skipped <= 3:
         t = toks[j]
         if t.kind != "word":
             return "", -1
+        if compound and (end := _compound_end(toks, j)) != j:
+            if lang.code == "de":
+                return _unit_class(toks[end].lemma, lang), end
+            k = end
+            while k + 1 < n and _noun_continues(toks[k + 1], lang):
+                k += 1
+            return _unit_class(toks[k].lemma, lang, toks[k].low), k
         if lang.code == "de":
             if t.low.startswith(_AGE_STEMS):
                 return "years", j  # '61-Jährige', 'ein 61-jähriger Mann' = '61 Jahre alt'
@@ -1441,7 +1466,7 @@ def _extract_numbers(
             out.append((f"{_fmt(value)} {cur}", salient))
             i = j
             continue
-        unit, at_unit = _unit_after(toks, j + 1 if glued else j, lang)
+        unit, at_unit = _unit_after(toks, j + 1 if glued else j, lang, not glued)
         if unit in lang.time_units and _relative_time(toks, i, at_unit, lang):
             i = at_unit + 1  # 'vor zwei Jahren', 'three weeks ago': a date relative to now
             continue

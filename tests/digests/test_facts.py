@@ -360,6 +360,10 @@ def test_typing_rules(want: str, language: str, sentence: str) -> None:
         ("Police detained the two protesters on Monday evening.", "en", ()),
         ("It was the fourth attack on the dam this year.", "en", ("4 =attack",)),
         ("The rebels fired four cruise missiles at the port.", "en", ("4 missiles",)),
+        # a hyphenated compound counts its last part, not its first letter or word
+        ("The council ordered 30 low-floor trams for the new line.", "en", ("30 tram",)),
+        ("The clinic bought 12 X-ray machines last year.", "en", ("12 machine",)),
+        ("Die Stadt hat 200 E-Autos für ihre Verwaltung gekauft.", "de", ("200 auto",)),
         (
             "Vorgesehen sind zwei Dutzend Messstationen entlang des Flusses.",
             "de",

@@ -869,7 +869,7 @@ def _compare(f: _Profile, k: _Profile, story: _Story) -> Match | None:
     # 2. numbers
     if f.quantities and _new_figure(f, k):
         return None
-    if f.dates and not f.dates <= k.dates:  # like a figure, a date the known fact lacks is news
+    if f.dates and k.dates and f.dates.isdisjoint(k.dates):
         return None
     if _content_weight(f, shared_keys) + (_W_FIGURE if f.quantities else 0.0) < _MIN_SHARED:
         return None

@@ -138,23 +138,6 @@ def test_date_change_is_new() -> None:
     assert not is_known(new[0], old)
 
 
-def test_a_date_the_known_fact_lacks_is_new() -> None:
-    """Like a figure, a date the known fact does not give is news: 'the ban applies to
-    flats let since May 2024' adds when, it does not restate the ban."""
-    old = _facts("The city council has banned short-term rentals of flats in the old town.", "en")
-    new = _facts("The ban applies to flats let between January and May 2024.", "en")
-    assert not is_known(new[0], old)
-    old_de = _facts(
-        "Der Stadtrat hat die Kurzzeitvermietung von Wohnungen in der Altstadt verboten."
-    )
-    new_de = _facts("Das Verbot gilt für Wohnungen, die seit Mai 2024 vermietet werden.")
-    assert not is_known(new_de[0], old_de)
-    # the same date again is still a repeat
-    dated = _facts("The city council banned short-term rentals in the old town in May 2024.", "en")
-    again = _facts("In May 2024 the council banned short-term rentals in the old town.", "en")
-    assert is_known(again[0], dated)
-
-
 def test_memory_round_trip_keeps_decisions() -> None:
     known = _facts(ARTICLE_A)
     stored = json.loads(json.dumps([fact_to_dict(f) for f in known]))

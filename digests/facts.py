@@ -2340,7 +2340,7 @@ def _separable_cues(
     return found_at
 
 
-_DATE_RE = re.compile(r"^(?:\d{4}-)?\d{2}(?:-\d{2})?$")
+_DATE_RE = re.compile(r"^(?:\d{4}-\d{2}(?:-\d{2})?|\d{2}-\d{2})$")  # 2025-06-12, 2025-06, 06-12
 
 
 def _is_date_or_year(x: str) -> bool:

@@ -437,6 +437,16 @@ def test_capital_as_money_is_no_place() -> None:
     assert not any(t.startswith("^") for t in f.terms)
 
 
+def test_a_bare_two_digit_figure_is_a_figure_not_a_date() -> None:
+    """'risen to 19' reports a figure; only '2025-06', '06-12' and years are dates."""
+    for sentence, language in (
+        ("The death toll from the landslide has risen to 23.", "en"),
+        ("Die Zahl der Verletzten stieg bis zum Abend auf 37.", "de"),
+    ):
+        assert one(sentence, language).type == "number_estimate", sentence
+    assert one("The ferry service will resume on June 12.", "en").type == "other"
+
+
 def test_a_level_reached_is_a_fact() -> None:
     """'stands at 5.2 percent' is a finite verb the word lists miss: the sentence reports a
     figure and must not be dropped as verbless."""

@@ -1694,6 +1694,8 @@ def _analyse(
     subordinate: dict[int, bool] = {}
     relative: set[int] = set()  # relative clauses: background, kept out of the terms
     adverbial: set[int] = set()  # 'obwohl …', 'because …': circumstances of the act
+    late_adverbial: dict[int, int] = {}  # clause -> where a trailing 'after …' starts
+    late_end: dict[int, int] = {}  # clause -> where it ends ('… that')
     last_word: dict[int, int] = {}
     has_number = False
     background = False  # 'damals', 'bereits': a recounted earlier event may follow
@@ -1760,6 +1762,13 @@ def _analyse(
                 adverbial.add(clause)
             if clause and t.low in lang.relatives and not _article_use(toks, idx, lang):
                 relative.add(clause)
+        elif lang.code == "en" and t.low in lang.adverbial and t.low != "as":
+            # English sets no comma before a trailing clause of circumstance: 'Shares
+            # fell 12% after the company announced a recall' ('as' is mostly a preposition)
+            late_adverbial.setdefault(clause, idx)
+        elif t.low == "that" and clause in late_adverbial:
+            # 'said after the meeting that …': what was said is no circumstance
+            late_end.setdefault(clause, idx)
         if winfo is None:
             continue
         # The terms are gathered here, not in a pass of their own: a clause is known to be
@@ -1862,7 +1871,9 @@ def _analyse(
             w += 1.0 if as_verb else _NOUN_MAIN_BONUS
         if t.quoted:
             w = min(w * 0.5, 1.0)  # what a quotation says is the speaker's, not the event
-        elif t.clause in adverbial:
+        elif t.clause in adverbial or (
+            late_adverbial.get(t.clause, len(toks)) < pos < late_end.get(t.clause, len(toks))
+        ):
             # 'obwohl der Präsident einen solchen Schritt abgelehnt hat': a circumstance
             # of the reported act, not the act
             w = min(w, 1.0)

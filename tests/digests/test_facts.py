@@ -337,6 +337,9 @@ def test_serialisation_round_trip() -> None:
         # ... but what someone had said stays their statement
         ("denial", "de", "Die Firma hatte bereits am Montag jede Schuld zurückgewiesen."),
         # a cue in a clause of circumstance ('obwohl', 'because') is not the act
+        # ... nor in an English one without a comma ('fell 8% after it announced')
+        ("number_estimate", "en", "Shares in the airline fell 8% after it announced job cuts."),
+        ("denial", "en", "The minister said after the talks that the army had denied the claims."),
         (
             "statement",
             "de",

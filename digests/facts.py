@@ -1400,6 +1400,17 @@ def _extract_numbers(
             continue
         if (
             t.kind == "num"
+            and nx is not None
+            and nx.kind == "word"
+            and nx.start == t.end
+            and len(nx.text) == 1
+            and nx.text.islower()
+            and nx.text not in _LETTER_UNITS
+        ):
+            i += 2  # a number with a letter: a section or a house ('15a-Vereinbarung', '§ 219a')
+            continue
+        if (
+            t.kind == "num"
             and t.text.isdigit()
             and _year(t)
             and not (nx is not None and nx.kind == "word" and nx.low in lang.multipliers)
@@ -2351,6 +2362,8 @@ def _separable_cues(
     return found_at
 
 
+# Single letters that are units when glued to a number ('15m', '3t', '2h', '5k', '3x').
+_LETTER_UNITS = frozenset("ghklmstvwx")
 _DATE_RE = re.compile(r"^(?:\d{4}-\d{2}(?:-\d{2})?|\d{2}-\d{2})$")  # 2025-06-12, 2025-06, 06-12
 
 

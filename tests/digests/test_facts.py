@@ -450,6 +450,18 @@ def test_a_bare_two_digit_figure_is_a_figure_not_a_date() -> None:
     assert one("The ferry service will resume on June 12.", "en").type == "other"
 
 
+def test_a_number_with_a_letter_is_a_designator_not_a_figure() -> None:
+    """'15a', '219a', '12b' name a section or a house; a glued unit letter stays a figure."""
+    for sentence, language in (
+        ("Das haben die Erfahrungen mit vielen 15a-Vereinbarungen der Länder gezeigt.", "de"),
+        ("Der Bundestag hat den Paragrafen 219a im Juni gestrichen.", "de"),
+        ("Firefighters were called to a flat at 12b Mill Lane on Sunday.", "en"),
+    ):
+        f = one(sentence, language)
+        assert f.numbers == () and f.type != "number_estimate", sentence
+    assert one("Die Flutwelle traf am Montag 300 Häuser der Stadt.", "de").numbers
+
+
 def test_a_level_reached_is_a_fact() -> None:
     """'stands at 5.2 percent' is a finite verb the word lists miss: the sentence reports a
     figure and must not be dropped as verbless."""

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import gc
 
-# Young collections every 100,000 net allocations instead of 700: with 10,000, 0.1-0.17 ms
+# Young collections every 50,000 net allocations instead of 700. With 10,000: 0.1-0.17 ms
 # of collector time per article instead of 0.9-1.1 (10kGNAD through the pipeline, timed
-# with a gc.callbacks hook, 2026-11-21); with 100,000, 0.06-0.07 ms against 0.11-0.12
-# for 10,000 (compiled core, 2026-11-22: one young collection per 1,028 articles instead
-# of 17 and one older), the same peak RSS.
-YOUNG_THRESHOLD = 100_000
+# with a gc.callbacks hook, 2026-11-21). Compiled core, 2026-11-22: 0.11-0.12 ms with
+# 10,000, 0.048 with 50,000, 0.06-0.07 with 100,000; but the poller's peak RSS with
+# 10,000 feeds (bench/poller.py, limit 250 MB) is 226 / 232 / 241 MB.
+YOUNG_THRESHOLD = 50_000
 
 
 def tune_collector() -> None:

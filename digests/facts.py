@@ -1185,10 +1185,7 @@ def _unit_after(
         if compound and (end := _compound_end(toks, j)) != j:
             if lang.code == "de":
                 return _unit_class(toks[end].lemma, lang), end
-            k = end
-            while k + 1 < n and _noun_continues(toks[k + 1], lang):
-                k += 1
-            return _unit_class(toks[k].lemma, lang, toks[k].low), k
+            return _english_head(toks, end, lang)
         if lang.code == "de":
             if t.low.startswith(_AGE_STEMS):
                 return "years", j  # '61-Jährige', 'ein 61-jähriger Mann' = '61 Jahre alt'
@@ -1201,11 +1198,7 @@ def _unit_after(
                 if t.low in ("more", "additional", "other", "extra", "new"):
                     pass
                 else:
-                    # the head is the last noun of the run: 'four cruise missiles'
-                    k = j
-                    while k + 1 < n and _noun_continues(toks[k + 1], lang):
-                        k += 1
-                    return _unit_class(toks[k].lemma, lang, toks[k].low), k
+                    return _english_head(toks, j, lang)
             elif not t.cap:
                 return "", -1
         skipped += 1
@@ -1214,6 +1207,14 @@ def _unit_after(
 
 
 _AGE_STEMS = ("jährig", "jahrig")
+
+
+def _english_head(toks: list[_Tok], k: int, lang: _Lang) -> tuple[str, int]:
+    """The unit class of the last noun of the run from ``toks[k]`` on, and its index:
+    'four cruise missiles' counts missiles."""
+    while k + 1 < len(toks) and _noun_continues(toks[k + 1], lang):
+        k += 1
+    return _unit_class(toks[k].lemma, lang, toks[k].low), k
 
 
 def _measurement(toks: list[_Tok], i: int, at_unit: int, lang: _Lang) -> bool:
@@ -1274,6 +1275,10 @@ def _word_value(toks: list[_Tok], i: int, lang: _Lang) -> tuple[int, bool]:
     if t.cap and i < 3 and all(x.kind == "punct" for x in toks[:i]):
         return lang.word_numbers.get(t.low, (0, False))  # 'Zwei der sechs Verletzten …'
     return 0, False
+
+
+# Single letters that are units when glued to a number ('15m', '3t', '2h', '5k', '3x').
+_LETTER_UNITS = frozenset("ghklmstvwx")
 
 
 def _extract_numbers(
@@ -2362,8 +2367,6 @@ def _separable_cues(
     return found_at
 
 
-# Single letters that are units when glued to a number ('15m', '3t', '2h', '5k', '3x').
-_LETTER_UNITS = frozenset("ghklmstvwx")
 _DATE_RE = re.compile(r"^(?:\d{4}-\d{2}(?:-\d{2})?|\d{2}-\d{2})$")  # 2025-06-12, 2025-06, 06-12
 
 

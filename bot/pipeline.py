@@ -7,11 +7,12 @@ and saves the state they need (dedup index, story profiles, fact memory).
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+import orjson
 
 from bot.command_batch import Command, CommandBatch
 from bot.config import DigestConfig, StoryConfig
@@ -63,7 +64,7 @@ class Prepared:
     # Novelty if the article starts a story (it then has nothing to repeat but itself);
     # most articles do, and this part needs no story state, so it is done before the turn.
     alone: list[tuple[Fact, Any]] | None = None
-    encoded: list[str] = field(default_factory=list)  # the facts as a story stores them
+    encoded: list[bytes] = field(default_factory=list)  # the facts as a story stores them
 
 
 class _Session:
@@ -343,14 +344,13 @@ def _dedup_explain(decision: DedupDecision) -> dict[str, Any]:
     }
 
 
-def _outcome_record(outcome: Outcome) -> str:
-    return json.dumps(
+def _outcome_record(outcome: Outcome) -> bytes:
+    return orjson.dumps(
         {
             "status": outcome.status,
             "new_facts": [fact_to_dict(f) for f in outcome.new_facts],
             "entry": entry_to_dict(outcome.entry) if outcome.entry is not None else None,
-        },
-        ensure_ascii=False,
+        }
     )
 
 
@@ -358,7 +358,7 @@ def _saved_outcome(
     article: Article, decision: DedupDecision, story_id: str, record: str
 ) -> Outcome:
     """The outcome a worker saved before it died, for the article it did not acknowledge."""
-    data = json.loads(record)
+    data = orjson.loads(record)
     entry = entry_from_dict(data["entry"]) if data.get("entry") else None
     facts = entry_from_dict(
         {"story_id": "", "title": "", "status": "", "language": "", "facts": data["new_facts"]}

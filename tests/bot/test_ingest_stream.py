@@ -8,15 +8,19 @@ article's story was saved, and after.
 from __future__ import annotations
 
 import asyncio
+import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import redis.asyncio as aioredis
 
 from bot.cli import _pipeline
-from bot.config import Config
+from bot.config import Config, DigestConfig
 from bot.ingest_stream import IngestStream
 from bot.keys import Keys
+from bot.outbox import entry_to_dict, fact_to_dict
+from digests.digest import Outcome
 from digests.feeds import parse_jsonl
 from digests.models import Article
 
@@ -94,3 +98,36 @@ async def test_an_article_claimed_but_never_saved_is_processed_in_full_on_replay
     assert [f.text for f in outcome.entry.facts] == [f.text for f in reference[0].entry.facts]
     async for key in redis_client.scan_iter(match=f"{keys.prefix}-ref*"):
         await redis_client.unlink(key)
+
+
+async def test_a_replay_brings_back_every_fact_and_entry_as_saved_also_from_older_records(
+    redis_client: aioredis.Redis, keys: Keys
+) -> None:
+    # Two facts per entry: most entries then leave facts out, so an entry's facts are a
+    # ranked part of the article's new facts, which the record must keep apart.
+    cfg = replace(Config(), digest=DigestConfig(max_facts=2))
+    articles = sample_articles(20)
+    pipeline = _pipeline(cfg, redis_client, keys)
+    done = await pipeline.process_many(articles, NOW)
+    assert any(o.entry is not None and o.entry.omitted_facts for o in done)
+
+    def kept(outcomes: list[Outcome]) -> list[tuple[object, ...]]:
+        return [(o.status, o.story_id, o.new_facts, o.entry) for o in outcomes]
+
+    replayed = await pipeline.process_many(articles, NOW, [True] * len(articles))
+    assert kept(replayed) == kept(done)
+
+    # Records saved by the release before the compact form: every fact in full, twice.
+    async for key in redis_client.scan_iter(match=keys.story_done("*")):
+        for article_id, raw in (await redis_client.hgetall(key)).items():
+            record = json.loads(raw)
+            aid = article_id.decode() if isinstance(article_id, bytes) else article_id
+            outcome = next(o for o in done if o.article.id == aid)
+            record = {
+                "status": record["status"],
+                "new_facts": [fact_to_dict(f) for f in outcome.new_facts],
+                "entry": entry_to_dict(outcome.entry) if outcome.entry else None,
+            }
+            await redis_client.hset(key, article_id, json.dumps(record))
+    replayed = await pipeline.process_many(articles, NOW, [True] * len(articles))
+    assert kept(replayed) == kept(done)

@@ -520,3 +520,22 @@ def test_an_age_in_apposition_is_an_age() -> None:
         "03-03",
         "52 people",
     )
+
+
+def test_a_grounding_told_in_other_words_and_languages_is_known() -> None:
+    # 'ran aground' / 'driven onto rocks' / 'lief auf Grund' / 'auf Felsen gelaufen' are one
+    # event of shipping news, and 'Landzunge' is a headland, not a 'Land' (country).
+    known = _facts(
+        "The freighter Nordlicht ran aground off Pointe du Raz on Sunday as a storm swept "
+        "Brittany. The Liberian-flagged Nordlicht, a 120-metre vessel, lost its rudder and "
+        "was driven onto rocks, the French navy said.",
+        "en",
+    )
+    for sentence in (
+        "Das unter liberianischer Flagge fahrende Schiff lief am Sonntag im Sturm vor der "
+        "Landzunge Pointe du Raz auf Grund.",
+        "Das Schiff unter liberianischer Flagge war am Sonntag bei Sturm vor der Landspitze "
+        "Pointe du Raz auf Felsen gelaufen.",
+    ):
+        (candidate,) = _facts(sentence)
+        assert is_known(candidate, known), sentence

@@ -539,3 +539,19 @@ def test_a_grounding_told_in_other_words_and_languages_is_known() -> None:
     ):
         (candidate,) = _facts(sentence)
         assert is_known(candidate, known), sentence
+
+
+def test_no_requirement_repeats_without_it_and_never_with_it() -> None:
+    # 'kein Ticket nötig' is what 'ohne Ticket' says; a requirement or 'only with' is news
+    known = _facts("Fahrgäste können den Zug auch ohne Fahrkarte nutzen, teilte die Bahn mit.")
+    (needless,) = _facts("Eine Fahrkarte brauchen die Fahrgäste für den Zug nicht.")
+    assert is_known(needless, known)
+    for sentence in (
+        "Die Fahrgäste brauchen für den Zug eine Fahrkarte.",
+        "Fahrgäste können den Zug nur mit Fahrkarte nutzen.",
+    ):
+        (candidate,) = _facts(sentence)
+        assert not is_known(candidate, known), sentence
+    plain = _facts("Die Fahrgäste brauchen für den Zug eine Fahrkarte, sagte die Bahn.")
+    assert not is_known(needless, plain)
+

@@ -555,3 +555,10 @@ def test_no_requirement_repeats_without_it_and_never_with_it() -> None:
     plain = _facts("Die Fahrgäste brauchen für den Zug eine Fahrkarte, sagte die Bahn.")
     assert not is_known(needless, plain)
 
+
+def test_money_back_is_a_refund_and_a_receipt_has_many_names() -> None:
+    known = _facts("Käufer bekommen den Kaufpreis erstattet, auch ohne Kassenzettel.")
+    (candidate,) = _facts(
+        "Wer die Jacke zurückbringt, erhält sein Geld zurück, auch ohne Kassenbon."
+    )
+    assert is_known(candidate, known)

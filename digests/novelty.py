@@ -457,8 +457,10 @@ def _without_words(code: str) -> frozenset[str]:
     return frozenset(lexicon(code).get("without_words", ()))
 
 
-def _says_without(f: Fact) -> bool:
-    words = _without_words(lexicon_language(f.language))
+def _says_without(f: Fact, phrasing: frozenset[str]) -> bool:
+    """The sentence says 'without', not as a word of a paraphrase ('ohne Strom' is a
+    blackout, told with the paraphrase's own keys)."""
+    words = _without_words(lexicon_language(f.language)) - phrasing
     return bool(words) and not words.isdisjoint(_WORD.findall(f.sentence.lower()))
 
 
@@ -492,11 +494,13 @@ def _at_clause_end(particle: str, sentence: str) -> bool:
     return False
 
 
-_UNCHANGED: tuple[tuple[tuple[str, float], ...], frozenset[str]] = ((), frozenset())
+_Paraphrased = tuple[tuple[tuple[str, float], ...], frozenset[str], frozenset[str]]
+_UNCHANGED: _Paraphrased = ((), frozenset(), frozenset())
 
 
-def _paraphrased(f: Fact) -> tuple[tuple[tuple[str, float], ...], frozenset[str]]:
-    """(keys to add, keys to remove) for the paraphrase members a fact uses."""
+def _paraphrased(f: Fact) -> _Paraphrased:
+    """(keys to add, keys to remove, function words used) for the paraphrase members a
+    fact uses."""
     code = lexicon_language(f.language)
     index = _paraphrases(code)
     terms = f.terms  # words inside a quotation ('"...') are phrasing, not paraphrased
@@ -507,6 +511,7 @@ def _paraphrased(f: Fact) -> tuple[tuple[tuple[str, float], ...], frozenset[str]
     adds: dict[str, float] = {}
     removes: set[str] = set()
     used: set[str] = set()
+    function_words: set[str] = set()
     for member in dict.fromkeys(starts):
         matched: list[str] = []
         for kind, forms in member.elements:
@@ -540,12 +545,15 @@ def _paraphrased(f: Fact) -> tuple[tuple[tuple[str, float], ...], frozenset[str]
                 adds.update(member.adds)  # the word itself: only the change it marks
                 continue
             used.update(matched)
+            for kind, forms in member.elements:
+                if kind == _FUNCTION:
+                    function_words.update(forms)
             for t in matched:
                 removes.add(_term_key(t)[0])
                 removes |= _cue_concepts(code).get(t, frozenset())
             for key, w in member.adds:
                 adds[key] = max(adds.get(key, 0.0), w)
-    return tuple(adds.items()), frozenset(removes - adds.keys())
+    return tuple(adds.items()), frozenset(removes - adds.keys()), frozenset(function_words)
 
 
 _MASK_BITS = 511  # keys hash into 512 bits: two facts rarely share a bit by chance
@@ -594,7 +602,7 @@ def _profile(f: Fact) -> _Profile:
             keys[key] = weight
     for key in quoted:
         keys.setdefault(key, _W_QUOTED)
-    adds, removes = _paraphrased(f)
+    adds, removes, phrasing = _paraphrased(f)
     changes: set[str] = set()
     if adds:
         for key in removes:
@@ -643,7 +651,7 @@ def _profile(f: Fact) -> _Profile:
         units={q: frozenset(u) for q, u in units.items()},
         dates=dates,
         negated=NEGATION in f.terms or f.type == "denial",  # a denial says "not"
-        absent=NEEDLESS in f.terms or _says_without(f),
+        absent=NEEDLESS in f.terms or _says_without(f, phrasing),
         actors=f.actors,
         agents=f.agents,
         act=act,

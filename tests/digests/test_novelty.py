@@ -562,3 +562,10 @@ def test_money_back_is_a_refund_and_a_receipt_has_many_names() -> None:
         "Wer die Jacke zurückbringt, erhält sein Geld zurück, auch ohne Kassenbon."
     )
     assert is_known(candidate, known)
+
+
+def test_a_paraphrase_told_with_without_is_no_without_claim() -> None:
+    # 'ohne Strom' is a blackout, said by the paraphrase's keys: it repeats 'Stromausfall'
+    known = _facts("Der Sturm verursachte in 80.000 Haushalten in der Bretagne einen Stromausfall.")
+    (candidate,) = _facts("Rund 80.000 Haushalte in der Bretagne waren nach dem Sturm ohne Strom.")
+    assert is_known(candidate, known)

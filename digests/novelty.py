@@ -460,8 +460,11 @@ def _without_words(code: str) -> frozenset[str]:
 def _says_without(f: Fact, phrasing: frozenset[str]) -> bool:
     """The sentence says 'without', not as a word of a paraphrase ('ohne Strom' is a
     blackout, told with the paraphrase's own keys)."""
-    words = _without_words(lexicon_language(f.language)) - phrasing
-    return bool(words) and not words.isdisjoint(_WORD.findall(f.sentence.lower()))
+    low = f.sentence.lower()
+    words = [w for w in _without_words(lexicon_language(f.language)) if w in low]
+    if not words or phrasing.issuperset(words):
+        return False  # the cheap test first: most sentences hold no such word at all
+    return not (set(words) - phrasing).isdisjoint(_WORD.findall(low))
 
 
 def _polarity_differs(f: _Profile, k: _Profile) -> bool:

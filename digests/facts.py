@@ -74,6 +74,7 @@ from digests.sentences import (
 
 __all__ = [
     "FACT_TYPES",
+    "NEEDLESS",
     "NEGATION",
     "QUOTED",
     "Fact",
@@ -128,6 +129,9 @@ _SHORT_LINE = 160
 # Sentences of fewer words also face the line rules of digests.boilerplate.
 _NOISE_SENTENCE_WORDS = 8
 NEGATION = "~not"  # term marking a negated statement
+# term marking a requirement said to be absent ('no receipt is needed'): what
+# 'ohne'/'without' says, not the event denied
+NEEDLESS = "~needless"
 QUOTED = '"'  # prefix of a term that occurs only inside a quotation
 _MIN_CUE_WEIGHT = 1.5  # a lone noun in a subordinate clause does not type a sentence
 _NOUN_MAIN_BONUS = 0.5
@@ -548,6 +552,7 @@ class _Lang:
     adverbial: frozenset[str]  # subordinators of circumstance: although, because, when
     relatives: frozenset[str]
     negations: frozenset[str]
+    needs: frozenset[str]  # 'brauchen', 'need': negated, they say 'without'
     clause0_subordinators: frozenset[str]
     locatives: frozenset[str]
     capital_nouns: frozenset[str]  # 'Hauptstadt', 'capital'
@@ -709,6 +714,7 @@ def _lang(code: str) -> _Lang:
         adverbial=frozenset(d["adverbial_subordinators"]),
         relatives=frozenset(d["relative_pronouns"]),
         negations=frozenset(w for w in d["negations"] if " " not in w),
+        needs=frozenset(d.get("need_words", ())),
         clause0_subordinators=clause0,
         locatives=frozenset(d["locative_prepositions"]),
         capital_nouns=frozenset(d["capital_nouns"]),
@@ -1728,6 +1734,8 @@ def _analyse(
     cueish: list[int] = []  # words without a role that may carry a cue, for the cue scan
     negated = False
     negated_clauses: set[int] = set()
+    need_clauses: set[int] = set()  # clauses holding a word of need ('braucht', 'required')
+    need_terms: set[str] = set()
     locatives = lang.locatives
     # what each word adds to the terms, in token order, and its index (-1: a place or a
     # name, which a multiword cue does not swallow)
@@ -1794,6 +1802,9 @@ def _analyse(
         if not in_relative and winfo.negation and not _in_short_quote(t, spans):
             negated = True
             negated_clauses.add(clause)
+        if not in_relative and (winfo.lemma in lang.needs or winfo.low in lang.needs):
+            need_clauses.add(clause)
+            need_terms.update(winfo.terms)
         role = t.role
         if winfo.plain:
             # no person, title or cue can come of it; a plain word is no name either
@@ -2106,6 +2117,13 @@ def _analyse(
                 terms.update(src)
     else:
         terms.update(*term_src)
+    if negated and negated_clauses <= need_clauses:
+        # 'einen Kassenbon braucht man nicht', 'no receipt is required': a requirement
+        # said to be absent, as 'ohne Kassenbon' says it; the event itself is affirmed.
+        # The word of need is how the absence is phrased, not content.
+        negated = False
+        terms.difference_update(need_terms)
+        terms.add(NEEDLESS)
     # Polarity: 'confirmed' and 'not (yet) confirmed' must never match.
     if negated or (
         lang.code == "de"

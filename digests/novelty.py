@@ -7,7 +7,9 @@ Vetoes (any one makes the candidate new):
 
 1. **Polarity.** A negated fact never repeats an affirmative one ("confirmed"
    vs "has not confirmed"); a denial counts as negated ("denied any
-   responsibility" repeats "said it was not responsible").
+   responsibility" repeats "said it was not responsible"). "Without" is a polarity
+   of its own, which a requirement said to be absent shares ("no receipt is needed"
+   repeats "refunded without a receipt", never "only with a receipt").
 2. **Figures.** A figure the known fact lacks is news (a changed toll, a second
    sum); so is an equal value that counts another thing ("three months" is not
    "a third worker"; the dead are never the injured); two facts that each name
@@ -74,7 +76,7 @@ from functools import lru_cache
 import simplemma
 from rapidfuzz import fuzz
 
-from digests.facts import NEGATION, QUOTED, Fact, compound_terms, person_key
+from digests.facts import NEEDLESS, NEGATION, QUOTED, Fact, compound_terms, person_key
 from digests.sentences import lexicon, lexicon_language
 
 __all__ = [
@@ -185,6 +187,7 @@ class _Profile:
     units: dict[str, frozenset[str]]  # quantity -> the nouns it counts, where named
     dates: frozenset[str]
     negated: bool
+    absent: bool  # says 'without' ('ohne Kassenbon', 'no receipt is needed')
     actors: frozenset[str]
     agents: frozenset[str]
     act: str  # the fact's specific type, or ''
@@ -449,6 +452,28 @@ def _sides(keys: dict[str, float]) -> frozenset[tuple[int, int]]:
     return frozenset(s for key in keys if key in side_of for s in side_of[key])
 
 
+@lru_cache(maxsize=2)
+def _without_words(code: str) -> frozenset[str]:
+    return frozenset(lexicon(code).get("without_words", ()))
+
+
+def _says_without(f: Fact, phrasing: frozenset[str]) -> bool:
+    """The sentence says 'without', not as a word of a paraphrase ('ohne Strom' is a
+    blackout, told with the paraphrase's own keys)."""
+    low = f.sentence.lower()
+    words = [w for w in _without_words(lexicon_language(f.language)) if w in low]
+    if not words or phrasing.issuperset(words):
+        return False  # the cheap test first: most sentences hold no such word at all
+    return not (set(words) - phrasing).isdisjoint(_WORD.findall(low))
+
+
+def _polarity_differs(f: _Profile, k: _Profile) -> bool:
+    """One fact is negated and the other not, or one says 'without' and the other does
+    not. A requirement said to be absent says 'without' too: 'kein Kassenbon nötig'
+    repeats 'auch ohne Kassenbon', never 'nur mit Kassenbon' nor 'Kassenbon nötig'."""
+    return f.negated != k.negated or f.absent != k.absent
+
+
 def _opposed(f: _Profile, k: _Profile) -> bool:
     """One fact reports one side of an opposite pair, the other only the other side."""
     if not f.sides or not k.sides:
@@ -472,11 +497,13 @@ def _at_clause_end(particle: str, sentence: str) -> bool:
     return False
 
 
-_UNCHANGED: tuple[tuple[tuple[str, float], ...], frozenset[str]] = ((), frozenset())
+_Paraphrased = tuple[tuple[tuple[str, float], ...], frozenset[str], frozenset[str]]
+_UNCHANGED: _Paraphrased = ((), frozenset(), frozenset())
 
 
-def _paraphrased(f: Fact) -> tuple[tuple[tuple[str, float], ...], frozenset[str]]:
-    """(keys to add, keys to remove) for the paraphrase members a fact uses."""
+def _paraphrased(f: Fact) -> _Paraphrased:
+    """(keys to add, keys to remove, function words used) for the paraphrase members a
+    fact uses."""
     code = lexicon_language(f.language)
     index = _paraphrases(code)
     terms = f.terms  # words inside a quotation ('"...') are phrasing, not paraphrased
@@ -487,6 +514,7 @@ def _paraphrased(f: Fact) -> tuple[tuple[tuple[str, float], ...], frozenset[str]
     adds: dict[str, float] = {}
     removes: set[str] = set()
     used: set[str] = set()
+    function_words: set[str] = set()
     for member in dict.fromkeys(starts):
         matched: list[str] = []
         for kind, forms in member.elements:
@@ -520,12 +548,15 @@ def _paraphrased(f: Fact) -> tuple[tuple[tuple[str, float], ...], frozenset[str]
                 adds.update(member.adds)  # the word itself: only the change it marks
                 continue
             used.update(matched)
+            for kind, forms in member.elements:
+                if kind == _FUNCTION:
+                    function_words.update(forms)
             for t in matched:
                 removes.add(_term_key(t)[0])
                 removes |= _cue_concepts(code).get(t, frozenset())
             for key, w in member.adds:
                 adds[key] = max(adds.get(key, 0.0), w)
-    return tuple(adds.items()), frozenset(removes - adds.keys())
+    return tuple(adds.items()), frozenset(removes - adds.keys()), frozenset(function_words)
 
 
 _MASK_BITS = 511  # keys hash into 512 bits: two facts rarely share a bit by chance
@@ -560,7 +591,7 @@ def _profile(f: Fact) -> _Profile:
     places: set[str] = set()
     cached = _TERM_KEYS.get
     for term in sorted(f.terms):  # one order: sums of weights come out the same in every run
-        if term == NEGATION:
+        if term in (NEGATION, NEEDLESS):
             continue
         if term[0] == "^":
             places.add(term)
@@ -574,7 +605,7 @@ def _profile(f: Fact) -> _Profile:
             keys[key] = weight
     for key in quoted:
         keys.setdefault(key, _W_QUOTED)
-    adds, removes = _paraphrased(f)
+    adds, removes, phrasing = _paraphrased(f)
     changes: set[str] = set()
     if adds:
         for key in removes:
@@ -623,6 +654,7 @@ def _profile(f: Fact) -> _Profile:
         units={q: frozenset(u) for q, u in units.items()},
         dates=dates,
         negated=NEGATION in f.terms or f.type == "denial",  # a denial says "not"
+        absent=NEEDLESS in f.terms or _says_without(f, phrasing),
         actors=f.actors,
         agents=f.agents,
         act=act,
@@ -654,8 +686,8 @@ def _profile_of(f: Fact) -> _Profile:
         p = _BY_CONTENT[content] = _profile(f)
     if p.fact is not f:
         p = _Profile(
-            f, p.keys, p.keyset, p.mask, p.places, p.neutral, p.quantities, p.units,
-            p.dates, p.negated, p.actors, p.agents, p.act, p.acts, p.changes, p.sides,
+            f, p.keys, p.keyset, p.mask, p.places, p.neutral, p.quantities, p.units, p.dates,
+            p.negated, p.absent, p.actors, p.agents, p.act, p.acts, p.changes, p.sides,
         )
     _PROFILES[id(f)] = (f, p)
     return p
@@ -864,7 +896,7 @@ def _compare(f: _Profile, k: _Profile, story: _Story) -> Match | None:
     if len(shared_keys) < 2 and not f.quantities:
         return None
     # 1. polarity, opposite words, and a change of state the known fact does not report
-    if f.negated != k.negated or not f.changes <= k.changes or _opposed(f, k):
+    if _polarity_differs(f, k) or not f.changes <= k.changes or _opposed(f, k):
         return None
     # 2. numbers
     if f.quantities and _new_figure(f, k):
@@ -962,7 +994,7 @@ def _figures_known(f: _Profile, known: Sequence[_Profile], story: _Story) -> Mat
             and not any(
                 not _same_unit(a, b) for a in f.units.get(q, ()) for b in k.units.get(q, ())
             )
-            and k.negated == f.negated
+            and not _polarity_differs(f, k)
             # a confirmation is news until the thing was confirmed: a plan or a report
             # of another act that gave the figures does not make it known (rule 12)
             and (f.act != "confirmation" or _compatible(f.act, k.act))
@@ -1019,7 +1051,7 @@ def _part_of(f: _Profile, k: _Profile, story: _Story) -> frozenset[str] | None:
     candidate restates together: no veto of a single known fact applies (figures aside:
     those ``k`` lacks may come from the other fact), and it covers two words' worth."""
     shared = f.keyset & k.keyset
-    if len(shared) < 2 or f.negated != k.negated or not f.changes <= k.changes:
+    if len(shared) < 2 or _polarity_differs(f, k) or not f.changes <= k.changes:
         return None
     if _opposed(f, k) or not _compatible(f.act, k.act):
         return None

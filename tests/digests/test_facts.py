@@ -8,6 +8,8 @@ import pytest
 
 from digests.facts import (
     FACT_TYPES,
+    NEEDLESS,
+    NEGATION,
     Fact,
     extract_facts,
     fact_from_dict,
@@ -485,3 +487,22 @@ def test_a_level_reached_is_a_fact() -> None:
 )
 def test_passing_a_test_dying_or_leaving_is_no_decision(language: str, sentence: str) -> None:
     assert one(sentence, language).type != "decision_policy"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "language"),
+    [
+        ("Die Rückgabe ist möglich, eine Quittung braucht man dafür nicht.", "de"),
+        ("Für den Umtausch ist kein Beleg erforderlich.", "de"),
+        ("Passengers do not need a boarding pass to rebook their flights.", "en"),
+    ],
+)
+def test_a_requirement_said_to_be_absent_is_no_negated_fact(sentence: str, language: str) -> None:
+    # 'no ticket is needed' says what 'without a ticket' says; the event is not denied
+    f = one(sentence, language)
+    assert NEGATION not in f.terms and NEEDLESS in f.terms
+
+
+def test_a_negation_beside_a_word_of_need_still_negates_its_own_clause() -> None:
+    f = one("Die Bewohner durften nicht zurück, eine Räumung sei aber nicht nötig gewesen.", "de")
+    assert NEGATION in f.terms

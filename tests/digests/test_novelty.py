@@ -520,3 +520,52 @@ def test_an_age_in_apposition_is_an_age() -> None:
         "03-03",
         "52 people",
     )
+
+
+def test_a_grounding_told_in_other_words_and_languages_is_known() -> None:
+    # 'ran aground' / 'driven onto rocks' / 'lief auf Grund' / 'auf Felsen gelaufen' are one
+    # event of shipping news, and 'Landzunge' is a headland, not a 'Land' (country).
+    known = _facts(
+        "The freighter Nordlicht ran aground off Pointe du Raz on Sunday as a storm swept "
+        "Brittany. The Liberian-flagged Nordlicht, a 120-metre vessel, lost its rudder and "
+        "was driven onto rocks, the French navy said.",
+        "en",
+    )
+    for sentence in (
+        "Das unter liberianischer Flagge fahrende Schiff lief am Sonntag im Sturm vor der "
+        "Landzunge Pointe du Raz auf Grund.",
+        "Das Schiff unter liberianischer Flagge war am Sonntag bei Sturm vor der Landspitze "
+        "Pointe du Raz auf Felsen gelaufen.",
+    ):
+        (candidate,) = _facts(sentence)
+        assert is_known(candidate, known), sentence
+
+
+def test_no_requirement_repeats_without_it_and_never_with_it() -> None:
+    # 'kein Ticket nötig' is what 'ohne Ticket' says; a requirement or 'only with' is news
+    known = _facts("Fahrgäste können den Zug auch ohne Fahrkarte nutzen, teilte die Bahn mit.")
+    (needless,) = _facts("Eine Fahrkarte brauchen die Fahrgäste für den Zug nicht.")
+    assert is_known(needless, known)
+    for sentence in (
+        "Die Fahrgäste brauchen für den Zug eine Fahrkarte.",
+        "Fahrgäste können den Zug nur mit Fahrkarte nutzen.",
+    ):
+        (candidate,) = _facts(sentence)
+        assert not is_known(candidate, known), sentence
+    plain = _facts("Die Fahrgäste brauchen für den Zug eine Fahrkarte, sagte die Bahn.")
+    assert not is_known(needless, plain)
+
+
+def test_money_back_is_a_refund_and_a_receipt_has_many_names() -> None:
+    known = _facts("Käufer bekommen den Kaufpreis erstattet, auch ohne Kassenzettel.")
+    (candidate,) = _facts(
+        "Wer die Jacke zurückbringt, erhält sein Geld zurück, auch ohne Kassenbon."
+    )
+    assert is_known(candidate, known)
+
+
+def test_a_paraphrase_told_with_without_is_no_without_claim() -> None:
+    # 'ohne Strom' is a blackout, said by the paraphrase's keys: it repeats 'Stromausfall'
+    known = _facts("Der Sturm verursachte in 80.000 Haushalten in der Bretagne einen Stromausfall.")
+    (candidate,) = _facts("Rund 80.000 Haushalte in der Bretagne waren nach dem Sturm ohne Strom.")
+    assert is_known(candidate, known)

@@ -1272,6 +1272,20 @@ _KEY = itemgetter(0)
 _VALUE = itemgetter(1)
 
 
+def round4(x: float) -> float:
+    """``round(x, 4)``, the same float, without its decimal conversion: profiles round
+    every weight (hundreds per article) and ``round`` with digits cost ~0.2 µs each.
+    Only where ``x`` lies within a hair of a half (the product's error could decide the
+    side) does ``round`` itself decide."""
+    y = x * 10000.0
+    if not -1e12 < y < 1e12:  # also NaN
+        return round(x, 4)
+    k = math.floor(y + 0.5)
+    if abs(y - k) > 0.4999999:
+        return round(x, 4)
+    return k / 10000.0 if k else math.copysign(0.0, x)
+
+
 def _normalise(vector: Mapping[str, float], cap: int) -> dict[str, float]:
     # Strongest first, ties by key: sorted by key, then (stable, also with reverse=True) by
     # weight; two C-keyed sorts instead of a Python key function per item.
@@ -1280,7 +1294,7 @@ def _normalise(vector: Mapping[str, float], cap: int) -> dict[str, float]:
     del top[cap:]
     values = [v for _, v in top]
     norm = math.sqrt(sum(map(mul, values, values))) or 1.0
-    return {k: round(v / norm, 4) for k, v in top if v > 0}
+    return {k: round4(v / norm) for k, v in top if v > 0}
 
 
 def _fact_number_keys(raw: str) -> list[str]:
@@ -1725,8 +1739,8 @@ def profile_to_dict(profile: StoryProfile) -> dict[str, Any]:
         "la": profile.language,
         "fs": profile.first_seen.isoformat(),
         "ls": profile.last_seen.isoformat(),
-        "te": {k: round(v, 4) for k, v in profile.terms.items()},
-        "ac": {k: round(v, 4) for k, v in profile.actors.items()},
+        "te": {k: round4(v) for k, v in profile.terms.items()},
+        "ac": {k: round4(v) for k, v in profile.actors.items()},
         "nu": sorted(profile.numbers),
         "n": profile.article_count,
         "so": list(profile.sources),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,6 +23,7 @@ from digests.stories import (
     new_story,
     profile_from_dict,
     profile_to_dict,
+    round4,
     score,
 )
 
@@ -662,3 +665,17 @@ def test_function_words_of_a_language_without_lexicon_are_not_terms() -> None:
     terms = article_profile(FR_OTHERS[0]).terms
     assert not {"le", "la", "les", "de", "des", "pour"} & set(terms)
     assert {"tramway", "bordeaux"} <= set(terms)
+
+
+def test_weights_round_exactly_as_round_does() -> None:
+    # Stored profiles must not change with the faster rounding: the same float, the same
+    # repr, for ordinary weights, halves (where float error could pick the side), signs
+    # and the values round() alone can handle.
+    rng = random.Random(7)
+    values = [rng.random() * scale for scale in (1e-3, 1.0, 7.0, 1e4) for _ in range(20_000)]
+    values += [(k + 0.5) / 1e4 + d for k in range(0, 30_000, 7) for d in (-1e-15, 0.0, 1e-15)]
+    values += [-v for v in values[:5000]]
+    values += [0.0, -0.0, 1e300, -1e300, float("inf"), 0.00005, 0.00015, 2.5e-5]
+    for x in values:
+        assert repr(round4(x)) == repr(round(x, 4)), x
+    assert math.isnan(round4(float("nan")))

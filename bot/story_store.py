@@ -86,13 +86,13 @@ for i = 4, #KEYS do
     'ZREVRANGEBYSCORE', KEYS[i], '+inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, per)
   for j = 1, #found, 2 do
     local id = found[j]
-    if hits[id] then
-      hits[id] = hits[id] + 1
+    local h = hits[id]
+    if h then
+      hits[id] = h + 1
     else
       hits[id] = 1
       key[id] = i
-      score[id] = tonumber(found[j + 1])
-      num[id] = tonumber(string.sub(id, 2)) or 0
+      score[id] = found[j + 1]
       order[#order + 1] = id
     end
   end
@@ -100,7 +100,12 @@ end
 local need = tonumber(ARGV[4])
 local chosen = {}
 for _, id in ipairs(order) do
-  if hits[id] >= need then chosen[#chosen + 1] = id end
+  if hits[id] >= need then
+    -- only the chosen few are sorted: their numbers are read here, not for every id met
+    chosen[#chosen + 1] = id
+    score[id] = tonumber(score[id])
+    num[id] = tonumber(string.sub(id, 2)) or 0
+  end
 end
 -- Most shared keys first, then the strongest key, the latest update, the newest story.
 -- Never the ids' spelling: ids differ between runs (a replay after a crash takes new

@@ -604,6 +604,9 @@ class _Lang:
     # cue words that are a cue only where their clause holds one of these words: a
     # parliament 'passed the bill', a striker 'passed his medical'
     requires: dict[str, tuple[str, ...]]
+    # cue words that are no cue where their clause holds one of these words: 'den Betrieb
+    # einstellen' stops something, 'sich auf Verspätungen einstellen' prepares for it
+    excludes: dict[str, tuple[str, ...]]
 
 
 _NEVER = "(?!x)x"
@@ -770,6 +773,7 @@ def _lang(code: str) -> _Lang:
             for word, sense in d.get("cue_senses", {}).items()
         },
         requires={word: tuple(ctx) for word, ctx in d.get("cue_requires", {}).items()},
+        excludes={word: tuple(ctx) for word, ctx in d.get("cue_excludes", {}).items()},
     )
 
 
@@ -1649,6 +1653,12 @@ def _clause_has(toks: list[_Tok], clause: int, words: tuple[str, ...], code: str
     return False
 
 
+def _excluded(toks: list[_Tok], clause: int, lemma: str, lang: _Lang) -> bool:
+    """Whether ``clause`` holds a word that takes the cue sense from ``lemma``."""
+    words = lang.excludes.get(lemma)
+    return words is not None and _clause_has(toks, clause, words, "")
+
+
 def _has_verb(words: list[_Tok], lang: _Lang) -> bool:
     """Whether any of ``words`` is a verb form (_is_verbish), most of them ruled out by the
     word's own flag before the call."""
@@ -1932,6 +1942,8 @@ def _analyse(
         cues = info.cues
         if needs is not None and not _clause_has(toks, t.clause, needs, lang.code):
             cues = ()  # its phrases ('passed away') still count
+        if lang.excludes and _excluded(toks, t.clause, t.lemma, lang):
+            cues = ()
         for cue in cues:
             if (
                 sense is not None
@@ -2376,6 +2388,8 @@ def _separable_cues(
             if v.kind != "word" or (not v.text[0].islower() and j > 0):
                 continue
             found = lang.cues.get(part.low + v.lemma)
+            if found and lang.excludes and _excluded(toks, clause, part.low + v.lemma, lang):
+                break
             if found:
                 for cue in found:
                     if cue.verb:

@@ -490,6 +490,32 @@ def test_passing_a_test_dying_or_leaving_is_no_decision(language: str, sentence:
 
 
 @pytest.mark.parametrize(
+    "sentence",
+    [
+        "Wegen des Sturms müssen sich Pendler im Raum Bremen morgen auf Zugausfälle einstellen.",
+        "Die Anwohner stellten sich nach der Warnung des Wetterdienstes auf eine lange Nacht ein.",
+    ],
+)
+def test_preparing_for_something_is_not_stopping_it(sentence: str) -> None:
+    # 'einstellen' stops a service or a case; reflexive ('sich auf … einstellen') it is
+    # getting ready for what comes
+    fact = one(sentence, "de")
+    assert fact.type != "decision_policy"
+    assert "~suspend" not in fact.terms
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Die Reederei stellte den Fährverkehr zur Insel am Dienstag wegen des Sturms ein.",
+        "Die Staatsanwaltschaft hat die Ermittlungen gegen den Landrat eingestellt.",
+    ],
+)
+def test_stopping_a_service_or_a_case_is_still_a_decision(sentence: str) -> None:
+    assert one(sentence, "de").type == "decision_policy"
+
+
+@pytest.mark.parametrize(
     ("sentence", "language"),
     [
         ("Die Rückgabe ist möglich, eine Quittung braucht man dafür nicht.", "de"),

@@ -393,10 +393,28 @@ def _saved_outcome(
     article: Article, decision: DedupDecision, story_id: str, record: str | bytes
 ) -> Outcome:
     """The outcome a worker saved before it died, for the article it did not acknowledge."""
+    status, facts, entry = read_record(record)
+    return Outcome(
+        article,
+        status,
+        decision,
+        story_id=story_id,
+        new_facts=facts,
+        entry=entry,
+        explain={"replayed": True},
+    )
+
+
+def read_record(record: str | bytes) -> tuple[str, list[FactOut], DigestEntry | None]:
+    """(status, new facts, digest entry) of an outcome record (:func:`_outcome_record`),
+    also of the form earlier releases saved."""
     data = orjson.loads(record)
-    if "facts" not in data:  # saved by an earlier release: every fact in full
+    if "facts" not in data:  # every fact in full, in the list and again in the entry
         entry = entry_from_dict(data["entry"]) if data.get("entry") else None
-        return _replayed(article, decision, story_id, data["status"], data["new_facts"], entry)
+        listed = entry_from_dict(
+            {"story_id": "", "title": "", "status": "", "language": "", "facts": data["new_facts"]}
+        ).facts
+        return data["status"], list(listed), entry
     shared = tuple(SourceRef(s["name"], s["url"]) for s in data["sources"])
     facts = [
         FactOut(
@@ -412,37 +430,7 @@ def _saved_outcome(
     if (saved := data.get("entry")) is not None:
         entry = entry_from_dict({**saved, "facts": []})
         entry.facts = [facts[i] for i in saved["fact_ids"]]
-    return Outcome(
-        article,
-        data["status"],
-        decision,
-        story_id=story_id,
-        new_facts=facts,
-        entry=entry,
-        explain={"replayed": True},
-    )
-
-
-def _replayed(
-    article: Article,
-    decision: DedupDecision,
-    story_id: str,
-    status: str,
-    fact_dicts: list[dict[str, Any]],
-    entry: DigestEntry | None,
-) -> Outcome:
-    facts = entry_from_dict(
-        {"story_id": "", "title": "", "status": "", "language": "", "facts": fact_dicts}
-    ).facts
-    return Outcome(
-        article,
-        status,
-        decision,
-        story_id=story_id,
-        new_facts=list(facts),
-        entry=entry,
-        explain={"replayed": True},
-    )
+    return data["status"], facts, entry
 
 
 def _score_dict(score: Any) -> dict[str, Any]:

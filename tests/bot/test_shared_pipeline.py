@@ -10,7 +10,6 @@ digest entry the pipeline produced reached every chat.
 from __future__ import annotations
 
 import asyncio
-import json
 import subprocess
 import time
 from collections import Counter
@@ -23,7 +22,7 @@ import redis.asyncio as aioredis
 from bot.cli import _pipeline
 from bot.config import Config
 from bot.keys import Keys
-from bot.outbox import entry_from_dict
+from bot.pipeline import read_record
 from bot.sources import articles_from_bytes
 from digests.render import render_messages
 from tests.bot.test_chaos import (
@@ -45,9 +44,8 @@ async def produced(client: aioredis.Redis, keys: Keys) -> Counter[tuple[int, str
     expected: Counter[tuple[int, str]] = Counter()
     async for key in client.scan_iter(match=keys.story_done("*")):
         for raw in (await client.hgetall(key)).values():
-            record = json.loads(raw)
-            if record.get("entry"):
-                entry = entry_from_dict(record["entry"])
+            _, _, entry = read_record(raw)
+            if entry is not None:
                 for html in render_messages([entry], "telegram", "en"):
                     for chat in CHATS:
                         expected[(chat, html)] += 1

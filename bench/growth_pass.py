@@ -27,11 +27,19 @@ sys.path.insert(0, str(REPO / "bench"))
 from pipeline import CPU, START, load_texts, pipeline_for, real_articles, timed_pass  # noqa: E402
 
 from bot.collector import tune_collector  # noqa: E402
+from bot.keys import Keys  # noqa: E402
 from bot.redis_conn import connect  # noqa: E402
 
 
 async def stored(client: aioredis.Redis, prefix: str) -> int:
     return sum([1 async for _ in client.scan_iter(match=f"{prefix}:a2s:*", count=5000)])
+
+
+async def measured_before(client: aioredis.Redis, prefix: str) -> bool:
+    """Whether ``bench/pipeline.py`` already ran its measured pass through this store: its
+    real articles are then stored, and the same texts here would all be duplicates."""
+    size = prefix.removeprefix("grow")
+    return bool(await client.exists(Keys(prefix).article_story(f"g{size}-0")))
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -42,6 +50,13 @@ async def run(args: argparse.Namespace) -> None:
         prefixes = (args.small, args.large)
         sizes = {p: await stored(client, p) for p in prefixes}
         print("stored articles:", sizes, flush=True)
+        seen = [p for p in prefixes if await measured_before(client, p)]
+        if seen:
+            sys.exit(
+                f"{', '.join(seen)}: bench/pipeline.py already measured these stores, so the "
+                "real articles would all be duplicates here; use stores of a fill that was "
+                "stopped before its measured pass"
+            )
         # this process's caches (lexicons, lemmas) warm on a store of its own first
         warm = real_articles(texts, "warm-growth", START)
         await timed_pass(pipeline_for(client, "warm-growth"), warm, datetime.now(UTC))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -34,17 +35,53 @@ def write_config(path: Path, prefix: str) -> None:
     path.write_text(f'[redis]\nprefix = "{prefix}"\n[[sinks]]\ntype = "console"\n' + feeds)
 
 
-def run_once(config: Path, url: str, data: Path) -> subprocess.CompletedProcess[str]:
+def _env(url: str, data: Path) -> dict[str, str]:
     env = {**os.environ, "DIGESTBOT_REDIS_URL": url, "DIGESTBOT_DATA_DIR": str(data)}
     env.pop("DIGESTBOT_TELEGRAM_TOKEN", None)
+    return env
+
+
+def _command(config: Path) -> list[str]:
+    return [sys.executable, "-m", "bot.cli", "--config", str(config), "run", "--once"]
+
+
+def run_once(config: Path, url: str, data: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "--config", str(config), "run", "--once"],
+        _command(config),
         cwd=REPO,
-        env=env,
+        env=_env(url, data),
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def run_full_once_stories_begin(
+    config: Path, url: str, data: Path, client: redis.Redis, keys: Keys
+) -> subprocess.CompletedProcess[str]:
+    """A run whose store fills up right after it has written its first story: the limit is
+    set, from outside, once the story counter moves (the journal's transient peak comes
+    before, so no fixed share of a run's memory is sure to fall in the story saves)."""
+    proc = subprocess.Popen(
+        _command(config),
+        cwd=REPO,
+        env=_env(url, data),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not int(client.get(keys.story_seq()) or 0):
+            assert proc.poll() is None, "the run ended before it wrote a story"
+            assert time.monotonic() < deadline
+            time.sleep(0.002)
+        client.config_set("maxmemory", str(int(client.info("memory")["used_memory"]) + 4096))
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def linked(client: redis.Redis, keys: Keys) -> set[bytes]:
@@ -67,14 +104,18 @@ def test_maxmemory_stops_with_one_line_and_a_rerun_completes(tmp_path: Path, key
         work_bytes = int(client.info("memory")["used_memory"]) - empty
         client.config_set("maxmemory-policy", "noeviction")
         stopped, wrote_stories = 0, False
-        # The limit falls at different steps of the run: while journaling, claiming,
-        # counting source lines and saving stories (each a round trip of many writes).
-        for step, share in enumerate((0.1, 0.25, 0.4, 0.55)):
+        # The limit falls at different steps of the run: while journaling, claiming and
+        # counting source lines (shares of what a whole run stores), and, last, while
+        # saving stories (each a round trip of many writes).
+        for step, share in enumerate((0.1, 0.25, 0.4, 0.55, None)):
             work = Keys(f"{keys.prefix}-{step}")
             write_config(config, work.prefix)
-            start = int(client.info("memory")["used_memory"])
-            client.config_set("maxmemory", str(start + int(work_bytes * share)))
-            full = run_once(config, url, tmp_path)
+            if share is None:
+                full = run_full_once_stories_begin(config, url, tmp_path, client, work)
+            else:
+                start = int(client.info("memory")["used_memory"])
+                client.config_set("maxmemory", str(start + int(work_bytes * share)))
+                full = run_once(config, url, tmp_path)
             client.config_set("maxmemory", "0")
             if full.returncode == 0:
                 continue  # the limit was not reached on this machine

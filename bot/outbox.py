@@ -142,28 +142,29 @@ def ref_to_dict(ref: SourceRef) -> dict[str, str]:
     return {"name": ref.name, "url": ref.url}
 
 
-def entry_from_dict(data: dict[str, Any]) -> DigestEntry:
-    def ref(d: dict[str, Any]) -> SourceRef:
-        return SourceRef(d["name"], d["url"])
+def ref_from_dict(d: dict[str, Any]) -> SourceRef:
+    return SourceRef(d["name"], d["url"])
 
-    facts = [
-        FactOut(
-            type=f["type"],
-            text=f["text"],
-            sentence=f["sentence"],
-            sources=tuple(ref(s) for s in f.get("sources", ())),
-            importance=f.get("importance", 0.0),
-        )
-        for f in data.get("facts", ())
-    ]
+
+def fact_from_dict(f: dict[str, Any]) -> FactOut:
+    return FactOut(
+        type=f["type"],
+        text=f["text"],
+        sentence=f["sentence"],
+        sources=tuple(ref_from_dict(s) for s in f.get("sources", ())),
+        importance=f.get("importance", 0.0),
+    )
+
+
+def entry_from_dict(data: dict[str, Any]) -> DigestEntry:
     return DigestEntry(
         story_id=data["story_id"],
         title=data["title"],
         status=data["status"],
         language=data["language"],
-        facts=facts,
-        sources=[ref(s) for s in data.get("sources", ())],
-        also_reported_by=[ref(s) for s in data.get("also_reported_by", ())],
+        facts=[fact_from_dict(f) for f in data.get("facts", ())],
+        sources=[ref_from_dict(s) for s in data.get("sources", ())],
+        also_reported_by=[ref_from_dict(s) for s in data.get("also_reported_by", ())],
         article_count=data.get("article_count", 1),
         omitted_facts=data.get("omitted_facts", 0),
     )

@@ -17,7 +17,7 @@ import orjson
 from bot.command_batch import Command, CommandBatch
 from bot.config import DigestConfig, StoryConfig
 from bot.dedup_store import DedupStore
-from bot.outbox import entry_from_dict, ref_to_dict
+from bot.outbox import entry_from_dict, fact_from_dict, ref_from_dict, ref_to_dict
 from bot.source_lines import SourceLines
 from bot.story_store import Lookup, Memory, StoryStore, encode_fact
 from digests.digest import Outcome, make_entry, source_of
@@ -355,6 +355,7 @@ def _outcome_record(outcome: Outcome) -> bytes:
     """
     facts = outcome.new_facts
     shared = facts[0].sources if facts else ()
+    # the entry's facts are some of these very objects (digests.digest.rank_and_cap)
     position = {id(f): i for i, f in enumerate(facts)}
     entry = outcome.entry
     entry_record = None
@@ -411,17 +412,14 @@ def read_record(record: str | bytes) -> tuple[str, list[FactOut], DigestEntry | 
     data = orjson.loads(record)
     if "facts" not in data:  # every fact in full, in the list and again in the entry
         entry = entry_from_dict(data["entry"]) if data.get("entry") else None
-        listed = entry_from_dict(
-            {"story_id": "", "title": "", "status": "", "language": "", "facts": data["new_facts"]}
-        ).facts
-        return data["status"], list(listed), entry
-    shared = tuple(SourceRef(s["name"], s["url"]) for s in data["sources"])
+        return data["status"], [fact_from_dict(f) for f in data["new_facts"]], entry
+    shared = tuple(ref_from_dict(s) for s in data["sources"])
     facts = [
         FactOut(
             type=kind,
             text=sentence if text is None else text,
             sentence=sentence,
-            sources=shared if own is None else tuple(SourceRef(s["name"], s["url"]) for s in own),
+            sources=shared if own is None else tuple(ref_from_dict(s) for s in own),
             importance=importance,
         )
         for kind, sentence, text, importance, own in data["facts"]

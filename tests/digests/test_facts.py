@@ -532,3 +532,17 @@ def test_a_requirement_said_to_be_absent_is_no_negated_fact(sentence: str, langu
 def test_a_negation_beside_a_word_of_need_still_negates_its_own_clause() -> None:
     f = one("Die Bewohner durften nicht zurück, eine Räumung sei aber nicht nötig gewesen.", "de")
     assert NEGATION in f.terms
+
+
+@pytest.mark.parametrize(
+    ("sentence", "language"),
+    [
+        ("Im Sommer 2019 waren am Ufer des Sees tausende tote Fische gefunden worden.", "de"),
+        ("Seit dem Frühjahr 2020 ist die Halle wegen Einsturzgefahr gesperrt.", "de"),
+        ("Wie schon im Jahr 2018 hatte der Verband eine Klage angekündigt.", "de"),
+    ],
+)
+def test_a_year_after_a_time_word_is_a_year_not_a_designator(sentence: str, language: str) -> None:
+    # 'Staatsstraße 38 über' is a name, but 'im Sommer 2019 waren' is a date
+    year = next(w for w in sentence.split() if w.isdigit() and len(w) == 4)
+    assert year in one(sentence, language).numbers

@@ -1410,7 +1410,8 @@ def _extract_numbers(
             and not prev.info.stop
             and prev.low not in lang.months
             and (nx is None or nx.kind == "punct" or (nx.info is not None and nx.info.stop))
-            # a year after a time word is a year: 'im Sommer 2022 waren', 'Ende 2023 war'
+            # a year after a capitalised word is a year ('im Sommer 2022 waren', 'seit dem
+            # Frühjahr 2020 ist'); names numbered like years are rarer than these
             and _year(t) is None
         ):
             i += 1  # a designator: 'Fold 3,', 'Staatsstraße 38 über', 'Article 5 of'

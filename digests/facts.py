@@ -550,6 +550,9 @@ class _Lang:
     light_verbs: frozenset[str]
     subordinators: frozenset[str]
     adverbial: frozenset[str]  # subordinators of circumstance: although, because, when
+    # those that open a clause of circumstance with no comma before it, mid-sentence:
+    # 'Shares fell 12% after the company announced a recall' (English; German sets commas)
+    trailing: frozenset[str]
     relatives: frozenset[str]
     negations: frozenset[str]
     needs: frozenset[str]  # 'brauchen', 'need': negated, they say 'without'
@@ -715,6 +718,7 @@ def _lang(code: str) -> _Lang:
         light_verbs=frozenset(d["light_verbs"]),
         subordinators=subs,
         adverbial=frozenset(d["adverbial_subordinators"]),
+        trailing=frozenset(d.get("trailing_subordinators", ())),
         relatives=frozenset(d["relative_pronouns"]),
         negations=frozenset(w for w in d["negations"] if " " not in w),
         needs=frozenset(d.get("need_words", ())),
@@ -1799,9 +1803,7 @@ def _analyse(
                 adverbial.add(clause)
             if clause and t.low in lang.relatives and not _article_use(toks, idx, lang):
                 relative.add(clause)
-        elif lang.code == "en" and t.low in lang.adverbial and t.low != "as":
-            # English sets no comma before a trailing clause of circumstance: 'Shares
-            # fell 12% after the company announced a recall' ('as' is mostly a preposition)
+        elif t.low in lang.trailing:
             late_adverbial.setdefault(clause, idx)
         elif t.low == "that" and clause in late_adverbial:
             # 'said after the meeting that …': what was said is no circumstance

@@ -56,7 +56,7 @@ def run_once(config: Path, url: str, data: Path) -> subprocess.CompletedProcess[
     )
 
 
-def run_full_once_stories_begin(
+def run_with_limit_after_first_story(
     config: Path, url: str, data: Path, client: redis.Redis, keys: Keys
 ) -> subprocess.CompletedProcess[str]:
     """A run whose store fills up right after it has written its first story: the limit is
@@ -111,7 +111,7 @@ def test_maxmemory_stops_with_one_line_and_a_rerun_completes(tmp_path: Path, key
             work = Keys(f"{keys.prefix}-{step}")
             write_config(config, work.prefix)
             if share is None:
-                full = run_full_once_stories_begin(config, url, tmp_path, client, work)
+                full = run_with_limit_after_first_story(config, url, tmp_path, client, work)
             else:
                 start = int(client.info("memory")["used_memory"])
                 client.config_set("maxmemory", str(start + int(work_bytes * share)))
